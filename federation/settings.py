@@ -1,0 +1,195 @@
+"""Every setting of the platform, declared once, and the loader that checks them.
+
+Order of precedence (later wins): the defaults below, the YAML file named by the
+``FEDERATION_CONFIG`` environment variable, ``FEDERATION_<NAME>`` environment variables,
+then overrides passed by the caller (tests, the CLI). Nothing reads configuration at import
+time: call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENV_PREFIX = "FEDERATION_"
+CONFIG_ENV = "FEDERATION_CONFIG"
+
+
+class ConfigError(Exception):
+    """A setting is unknown or has the wrong type; the message names the key and the fix."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("INSTANCE_PATH", str, "instance",
+            "Folder for the SQLite database, the search index, the secret key and logs."),
+    Setting("DATABASE_URL", str, "",
+            "SQLAlchemy URL of the record store; empty means an SQLite file in the instance "
+            "folder. PostgreSQL: postgresql+psycopg://user@host/dbname."),
+    Setting("ALLIANCE_FILE", str, "",
+            "YAML file describing regions, members and cost sharing; empty means the demo "
+            "alliance shipped in config/demo/alliance.yaml."),
+    Setting("SECRET_KEY", str, "",
+            "Key that signs sessions and tokens; empty means one is generated once and kept in "
+            "the instance folder."),
+    Setting("SEARCH_BACKEND", str, "tantivy",
+            "Search engine: tantivy (embedded, default) or elasticsearch (at scale).",
+            ("tantivy", "elasticsearch")),
+    Setting("ELASTICSEARCH_URL", str, "",
+            "URL of the Elasticsearch cluster when SEARCH_BACKEND is elasticsearch."),
+    Setting("DEFAULT_LOCALE", str, "zh_CN",
+            "Interface language when the reader has not chosen one.", ("zh_CN", "en")),
+    Setting("HOST", str, "127.0.0.1", "Address the web server listens on."),
+    Setting("PORT", int, 5000, "Port the web server listens on."),
+    Setting("LOG_LEVEL", str, "INFO", "Logging level.",
+            ("DEBUG", "INFO", "WARNING", "ERROR")),
+    Setting("HARVEST_TIMEOUT", float, 30.0,
+            "Seconds to wait for one OAI-PMH response before retrying."),
+    Setting("HARVEST_MAX_RETRIES", int, 5,
+            "Retries of one OAI-PMH request (timeouts, connection errors, 429, 5xx)."),
+    Setting("HARVEST_BACKOFF_CAP", float, 60.0,
+            "Longest wait in seconds between two retries, Retry-After included."),
+)
+
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def defaults() -> dict[str, Any]:
+    """Return the default value of every setting."""
+    return {s.name: s.default for s in SETTINGS}
+
+
+def _coerce(setting: Setting, value: Any, origin: str) -> Any:
+    """Convert ``value`` to the setting's type or raise a ConfigError naming the fix."""
+    expected = {int: "whole number", float: "number", bool: "true or false"}.get(
+        setting.type, "text"
+    )
+    try:
+        if setting.type is bool:
+            value = _to_bool(value)
+        elif setting.type is int and not isinstance(value, bool):
+            value = int(str(value).strip())
+        elif setting.type is float and not isinstance(value, bool):
+            value = float(str(value).strip())
+        elif setting.type is str and isinstance(value, str | int | float) and not isinstance(
+            value, bool
+        ):
+            value = str(value)
+        else:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{origin}: {setting.name} must be a {expected}, got {value!r}; {setting.help}"
+        ) from None
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(
+            f"{origin}: {setting.name} must be one of {', '.join(setting.choices)}, got {value!r}"
+        )
+    return value
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(value)
+
+
+def _apply(values: dict[str, Any], source: Mapping[str, Any], origin: str) -> None:
+    for key, raw in source.items():
+        setting = SETTINGS_BY_NAME.get(str(key).upper())
+        if setting is None:
+            known = ", ".join(sorted(SETTINGS_BY_NAME))
+            raise ConfigError(f"{origin}: unknown setting {key!r}; known settings: {known}")
+        values[setting.name] = _coerce(setting, raw, origin)
+
+
+def _read_file(path: str) -> Mapping[str, Any]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the settings file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a mapping of SETTING: value")
+    return data
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Load and check every setting; raise ConfigError with a one-line message on a bad one."""
+    environ = os.environ if environ is None else environ
+    values = defaults()
+    config_file = environ.get(CONFIG_ENV)
+    if config_file:
+        _apply(values, _read_file(config_file), config_file)
+    from_env = {
+        k[len(ENV_PREFIX):]: v
+        for k, v in environ.items()
+        if k.startswith(ENV_PREFIX) and k != CONFIG_ENV
+    }
+    _apply(values, from_env, "environment (FEDERATION_*)")
+    if overrides:
+        _apply(values, overrides, "overrides")
+    return _derive(values)
+
+
+def _derive(values: dict[str, Any]) -> dict[str, Any]:
+    """Fill the settings whose default depends on others (paths inside the instance folder)."""
+    from config import DEMO_ALLIANCE_FILE
+
+    instance = Path(values["INSTANCE_PATH"]).expanduser().resolve()
+    values["INSTANCE_PATH"] = str(instance)
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{instance / 'federation.sqlite3'}"
+    if not values["ALLIANCE_FILE"]:
+        values["ALLIANCE_FILE"] = str(DEMO_ALLIANCE_FILE)
+    if values["SEARCH_BACKEND"] == "elasticsearch" and not values["ELASTICSEARCH_URL"]:
+        raise ConfigError(
+            "SEARCH_BACKEND is elasticsearch but ELASTICSEARCH_URL is empty; "
+            "set FEDERATION_ELASTICSEARCH_URL=http://host:9200"
+        )
+    return values
+
+
+def ensure_secret_key(settings: dict[str, Any]) -> str:
+    """Return the secret key, generating and keeping one in the instance folder if unset."""
+    if settings["SECRET_KEY"]:
+        return settings["SECRET_KEY"]
+    import secrets
+
+    path = Path(settings["INSTANCE_PATH"]) / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key, encoding="utf-8")
+        path.chmod(0o600)
+    settings["SECRET_KEY"] = key
+    return key

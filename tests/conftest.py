@@ -1,0 +1,83 @@
+"""Shared fixtures: a temporary instance with a migrated database, the app, a client, a runner.
+
+The database is SQLite in a temporary folder unless FEDERATION_TEST_DATABASE_URL names a
+PostgreSQL server (as .ci/run does for its second pass); each test then gets its own schema
+wiped clean.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TEST_DATA = REPO_ROOT / "tests" / "data"
+DEMO_ALLIANCE = REPO_ROOT / "config" / "demo" / "alliance.yaml"
+
+
+def _postgres_url() -> str | None:
+    return os.environ.get("FEDERATION_TEST_DATABASE_URL") or None
+
+
+def _reset_postgres(url: str) -> None:
+    """Drop every table so each test starts from an empty database."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings_overrides(tmp_path) -> dict:
+    """Settings for a throw-away instance: its own folder and database, the demo alliance."""
+    url = _postgres_url()
+    if url:
+        _reset_postgres(url)
+    return {
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": url or f"sqlite:///{tmp_path / 'instance' / 'test.sqlite3'}",
+        "ALLIANCE_FILE": str(DEMO_ALLIANCE),
+        "SECRET_KEY": "test-secret",
+    }
+
+
+@pytest.fixture
+def db(settings_overrides):
+    """A migrated, empty database."""
+    from federation.db import Database
+
+    database = Database(settings_overrides["DATABASE_URL"])
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def app(settings_overrides, db):
+    """The Flask app on the temporary instance."""
+    from web import create_app
+
+    application = create_app({**settings_overrides})
+    application.config["TESTING"] = True
+    yield application
+    application.extensions["federation.db"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(settings_overrides, monkeypatch):
+    """Run the `federation` CLI with the temporary instance's settings in the environment."""
+    from click.testing import CliRunner
+
+    for key, value in settings_overrides.items():
+        monkeypatch.setenv(f"FEDERATION_{key}", value)
+    return CliRunner()

@@ -1,0 +1,40 @@
+"""The web application: reader search, staff and coordinator screens, the JSON API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from federation.db import Database
+from federation.settings import ensure_secret_key, load_settings
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app: settings (defaults, file, environment, ``config``), then each area."""
+    settings = load_settings(overrides=config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=True)
+    app.config.update({f"FEDERATION_{k}": v for k, v in settings.items()})
+    app.config["SECRET_KEY"] = ensure_secret_key(settings)
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    app.extensions["federation.settings"] = settings
+    app.extensions["federation.db"] = Database(settings["DATABASE_URL"])
+    logging.getLogger("federation").setLevel(settings["LOG_LEVEL"])
+
+    from web import errors, i18n
+    from web.views import api, home
+
+    i18n.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    return app
+
+
+def get_db(app: Flask | None = None) -> Database:
+    """Return the app's database (the current app when none is given)."""
+    from flask import current_app
+
+    return (app or current_app).extensions["federation.db"]
