@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -95,10 +98,21 @@ def region_values(region) -> dict[str, Any]:
     }
 
 
+def as_plain(value: Any) -> Any:
+    """Turn an alliance dataclass tree into JSON-storable values (dates, times, decimals as text)."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: as_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): as_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_plain(v) for v in value]
+    if isinstance(value, Decimal | dt.date | dt.time):
+        return value.isoformat() if not isinstance(value, Decimal) else str(value)
+    return value
+
+
 def member_values(member) -> dict[str, Any]:
     """Map an alliance-file member to the columns of the members table."""
-    from federation.alliance import as_plain
-
     return {
         "code": member.code,
         "name_zh": member.name_zh,

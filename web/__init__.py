@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from federation.alliance import load_alliance
 from federation.db import Database
 from federation.settings import ensure_secret_key, load_settings
 
@@ -21,12 +22,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
     app.extensions["federation.settings"] = settings
     app.extensions["federation.db"] = Database(settings["DATABASE_URL"])
+    app.extensions["federation.alliance"] = load_alliance(settings["ALLIANCE_FILE"])
     logging.getLogger("federation").setLevel(settings["LOG_LEVEL"])
 
     from web import errors, i18n
     from web.views import api, home
 
     i18n.init_app(app)
+
+    @app.context_processor
+    def _alliance_context():
+        return {"alliance": app.extensions["federation.alliance"]}
+
     errors.init_app(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")

@@ -15,7 +15,8 @@ from federation.alliance import Alliance
 
 log = logging.getLogger("federation.demo")
 
-NATIVE_FORMATS = {"marc21", "unimarc", "oai_dc"}
+# The alliance file says which parser reads a member's records; the demo serves that format.
+NATIVE_FORMATS = {"marc21": "marc21", "unimarc": "unimarc", "cnmarc": "unimarc", "dc": "oai_dc"}
 
 
 def member_profiles(alliance: Alliance):
@@ -27,7 +28,7 @@ def member_profiles(alliance: Alliance):
         MemberProfile(
             code=m.code,
             kind=m.type,
-            native_format=m.oai.metadata_prefix if m.oai.metadata_prefix in NATIVE_FORMATS else "marc21",
+            native_format=NATIVE_FORMATS.get(m.oai.record_format, "marc21"),
             size_weight=weights.get(m.type, 0.5),
         )
         for m in alliance.members

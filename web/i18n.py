@@ -50,8 +50,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _locale_context():
-        from flask_babel import get_locale
-
-        locale = str(get_locale() or current_app.config["FEDERATION_DEFAULT_LOCALE"])
+        locale = select_locale()
         other = "en" if locale == "zh_CN" else "zh_CN"
         return {"locale": locale, "other_locale": other, "html_lang": locale.replace("_", "-")}

@@ -1,0 +1,86 @@
+import pytest
+
+from federation.alliance import load_alliance
+from federation.members import import_alliance
+from tests.conftest import DEMO_ALLIANCE
+
+
+@pytest.fixture
+def alliance(app):
+    loaded = load_alliance(DEMO_ALLIANCE)
+    with app.extensions["federation.db"].session() as s:
+        import_alliance(s, loaded)
+    return loaded
+
+
+def test_home_lists_every_member_in_chinese_by_default(client, alliance):
+    page = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page
+    assert "各区县成员馆" in page
+    for member in alliance.members:
+        assert member.name_zh in page
+    district_names = {r.name_zh for r in alliance.regions if r.code in {m.region for m in alliance.members}}
+    for name in district_names:
+        assert name in page
+
+
+def test_language_switch_keeps_english_and_returns_to_the_page(client, alliance):
+    switched = client.get("/lang/en?next=/")
+    assert switched.status_code == 302 and switched.headers["Location"] == "/"
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Member libraries by district" in page
+    for member in alliance.members:
+        assert member.name_en in page
+    assert "中文" in page  # the way back
+
+
+def test_language_switch_refuses_to_leave_the_site(client):
+    for target in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
+        response = client.get("/lang/en", query_string={"next": target})
+        assert response.headers["Location"] == "/"
+
+
+def test_assets_are_served_locally(client, alliance):
+    page = client.get("/").get_data(as_text=True)
+    assert "http://" not in page.split("<body>")[0] and "https://" not in page.split("<body>")[0]
+    css = client.get("/static/css/site.css")
+    assert css.status_code == 200 and b"--accent" in css.data
+
+
+def test_api_members_and_districts(client, alliance):
+    data = client.get("/api/v1/members").get_json()
+    assert data["count"] == len(alliance.members)
+    assert {m["code"] for m in data["members"]} == {m.code for m in alliance.members}
+    districts = client.get("/api/v1/districts").get_json()
+    assert districts["count"] >= 4
+    assert sum(d["member_count"] for d in districts["districts"]) == len(alliance.members)
+
+
+def test_api_errors_have_one_shape(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    body = response.get_json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == "not_found"
+    wrong_method = client.post("/api/v1/members")
+    assert wrong_method.status_code == 405
+    assert wrong_method.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_pages_show_a_friendly_error_not_a_traceback(client):
+    response = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and "<h1>" in text
+
+
+def test_an_unexpected_error_is_a_clean_500_without_details(app):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/boom", headers={"Accept": "application/json"})
+    assert response.status_code == 500
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert response.get_json()["error"]["code"] == "internal_error"
