@@ -1,10 +1,21 @@
-"""Tables of the alliance itself: regions and member libraries."""
+"""Tables of the record store: regions, member libraries, harvested records and harvest runs."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from federation.db import Base
@@ -41,6 +52,7 @@ class Member(Base):
     """A library of the alliance, with where and how its catalogue is harvested."""
 
     __tablename__ = "members"
+    __table_args__ = (Index("ix_members_region_code", "region_code"),)
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name_zh: Mapped[str] = mapped_column(String(200))
@@ -66,3 +78,61 @@ class Member(Base):
     def name(self, locale: str) -> str:
         """Return the name in the reader's language."""
         return self.name_en if locale.startswith("en") else self.name_zh
+
+
+class HarvestRun(Base):
+    """One harvest of one member: what it asked, what it found, where it stopped."""
+
+    __tablename__ = "harvest_runs"
+    __table_args__ = (Index("ix_harvest_runs_member_started", "member_code", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member_code: Mapped[str] = mapped_column(ForeignKey("members.code", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # full | incremental | reconcile | record
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | completed | failed
+    metadata_prefix: Mapped[str] = mapped_column(String(64))
+    set_spec: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    from_date: Mapped[str | None] = mapped_column(String(32), nullable=True)  # as sent
+    until_date: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The server's responseDate of the run's first page: the next incremental run's `from`.
+    response_date: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    illegal_chars: Mapped[int] = mapped_column(Integer, default=0)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    # Checkpoint, committed with each page's records: a killed run resumes from here.
+    resumption_token: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    cursor: Mapped[int] = mapped_column(Integer, default=0)
+    checkpoint_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Newest record datestamp committed so far: where a badResumptionToken restart begins.
+    last_datestamp: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+    member: Mapped[Member] = relationship()
+
+
+class Record(Base):
+    """One member's catalogue record as harvested: the system of record for every index."""
+
+    __tablename__ = "records"
+    __table_args__ = (
+        UniqueConstraint("member_code", "oai_identifier", name="uq_records_member_oai"),
+        Index("ix_records_member_status", "member_code", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member_code: Mapped[str] = mapped_column(ForeignKey("members.code", ondelete="CASCADE"))
+    oai_identifier: Mapped[str] = mapped_column(String(500))
+    datestamp: Mapped[str] = mapped_column(String(32))  # as the server gave it (UTC)
+    status: Mapped[str] = mapped_column(String(16))  # active | deleted | rejected
+    metadata_prefix: Mapped[str] = mapped_column(String(64))
+    reject_reason: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # zlib-compressed payload
+    normalised: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # BibRecord as JSON
+    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    harvested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

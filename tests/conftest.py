@@ -1,6 +1,6 @@
 """Shared fixtures: a temporary instance with a migrated database, the app, a client, a runner.
 
-The database is SQLite in a temporary folder unless FEDERATION_TEST_DATABASE_URL names a
+The database is SQLite in a temporary folder unless TEST_DATABASE_URL names a
 PostgreSQL server (as .ci/run does for its second pass); each test then gets its own schema
 wiped clean.
 """
@@ -18,7 +18,7 @@ DEMO_ALLIANCE = REPO_ROOT / "config" / "demo" / "alliance.yaml"
 
 
 def _postgres_url() -> str | None:
-    return os.environ.get("FEDERATION_TEST_DATABASE_URL") or None
+    return os.environ.get("TEST_DATABASE_URL") or None
 
 
 def _reset_postgres(url: str) -> None:

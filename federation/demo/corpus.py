@@ -143,9 +143,7 @@ def build_corpus(
     pool = factory.generate(max(len(seeds), int(total * POOL_RATIO)))[len(seeds) :]
     held = assign(members, seeds, pool, total, rng)
     truth = GroundTruth()
-    records = {
-        p.code: _member_records(p, held[p.code], seed, now, truth) for p in members
-    }
+    records = {p.code: _member_records(p, held[p.code], seed, now, truth) for p in members}
     editions = {m.id: m for m in factory.manifestations if m.id in truth.work_of}
     return Corpus(records, truth, {p.code: p for p in members}, editions)
 
@@ -164,8 +162,10 @@ def corpus_summary(corpus: Corpus) -> dict:
     return {
         "members": {
             code: {
-                "kind": p.kind, "format": p.native_format,
-                "records": len(corpus.records[code]), "deleted": deleted[code],
+                "kind": p.kind,
+                "format": p.native_format,
+                "records": len(corpus.records[code]),
+                "deleted": deleted[code],
             }
             for code, p in corpus.members.items()
         },
@@ -176,7 +176,8 @@ def corpus_summary(corpus: Corpus) -> dict:
         "works": len(editions_per_work),
         "works_with_2_or_more_editions": sum(1 for n in editions_per_work.values() if n >= 2),
         "seed_records": sum(
-            1 for i, m in corpus.truth.manifestation_of.items()
+            1
+            for i, m in corpus.truth.manifestation_of.items()
             if corpus.manifestations[m].source != "generated"
         ),
     }
@@ -227,7 +228,11 @@ def _member_records(
         identifier = f"oai:{profile.code}.demo.example:{local_id}"
         truth.manifestation_of[identifier] = m.id
         truth.work_of[m.id] = m.work_id
-        payloads = {} if deleted else _payloads(profile, m, verbatim, local_id, stamp, seed, shelf, style, now)
+        payloads = (
+            {}
+            if deleted
+            else _payloads(profile, m, verbatim, local_id, stamp, seed, shelf, style, now)
+        )
         out.append(DemoRecord(identifier, stamp, deleted, _sets(m), payloads))
     return out
 
@@ -237,13 +242,19 @@ def _payloads(profile, m, verbatim, local_id, stamp, seed, shelf, style, now) ->
     d = describe(m, style, rng)
     holding = shelf.holding(m, rng, now)
     code, fmt = profile.code, profile.native_format
-    out = {"oai_dc": dc_record(d, rng)}
+    out = {"oai_dc": dc_record(d)}
     if fmt == "marc21":
-        out[fmt] = (marc21_raw(local_id, code, stamp, m, holding) if verbatim
-                    else marc21_record(local_id, code, stamp, d, holding, style))
+        out[fmt] = (
+            marc21_raw(local_id, code, stamp, m, holding)
+            if verbatim
+            else marc21_record(local_id, code, stamp, d, holding, style)
+        )
     elif fmt == "unimarc":
-        out[fmt] = (unimarc_raw(local_id, code, stamp, m, holding) if verbatim
-                    else unimarc_record(local_id, code, stamp, d, holding, rng))
+        out[fmt] = (
+            unimarc_raw(local_id, code, stamp, m, holding)
+            if verbatim
+            else unimarc_record(local_id, code, stamp, d, holding)
+        )
     return out
 
 

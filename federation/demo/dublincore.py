@@ -13,20 +13,18 @@ copy is free.
 
 from __future__ import annotations
 
-import random
-
 from federation.demo.model import Description
 from federation.demo.variants import ROLE_ZH, name_zh
 from federation.demo.xmlout import render_dc
 
 
-def dc_record(d: Description, rng: random.Random) -> bytes:
+def dc_record(d: Description) -> bytes:
     """Return the oai_dc record of description ``d``."""
     colon = "：" if d.lang == "chi" else " : "
     title = f"{d.title}{colon}{d.subtitle}" if d.subtitle else d.title
     elements: list[tuple[str, str]] = [("title", title)]
     for name in d.names:
-        shown = name_zh(name, rng) if d.lang == "chi" else name.display
+        shown = name_zh(name, d.brackets) if d.lang == "chi" else name.display
         if name.role == "author" or name.corporate:
             elements.append(("creator", shown))
         else:

@@ -22,15 +22,18 @@ AFFINITY: dict[str, dict[str, float]] = {
     "community": {"academic": 0.05, "general": 0.5, "popular": 1.0},
 }
 # How much of a Chinese library's buying is in languages other than Chinese.
-FOREIGN_FACTOR = {"university": 0.8, "research": 1.0, "public": 0.12, "school": 0.1,
-                  "community": 0.05}
+FOREIGN_FACTOR = {
+    "university": 0.8,
+    "research": 1.0,
+    "public": 0.12,
+    "school": 0.1,
+    "community": 0.05,
+}
 
 Holding = tuple[Manifestation, bool]  # (edition, served as the real seed record)
 
 
-def weighted_sample(
-    rng: random.Random, items: Sequence, weights: Sequence[float], k: int
-) -> list:
+def weighted_sample(rng: random.Random, items: Sequence, weights: Sequence[float], k: int) -> list:
     """Draw ``k`` distinct items, each with probability growing with its weight."""
     keyed = [
         (rng.random() ** (1.0 / w), i) for i, w in enumerate(weights) if w > 0
@@ -51,8 +54,11 @@ def quotas(weights: dict[str, float], total: int) -> dict[str, int]:
 
 
 def assign(
-    members: Sequence, seeds: list[Manifestation], pool: list[Manifestation],
-    total: int, rng: random.Random,
+    members: Sequence,
+    seeds: list[Manifestation],
+    pool: list[Manifestation],
+    total: int,
+    rng: random.Random,
 ) -> dict[str, list[Holding]]:
     """Return, per member code, the editions it holds (seeds first)."""
     held: dict[str, list[Holding]] = {p.code: [] for p in members}

@@ -15,7 +15,14 @@ from federation.demo.model import Holding, Item, Manifestation
 
 STATUSES = ("available", "on loan", "in library use only")
 _STATUS_WEIGHTS = (0.70, 0.22, 0.08)
-_UNLENT = {"地方文献阅览室", "外文图书阅览室", "教师资料室"}  # reading rooms: use in the library
+_UNLENT = {"地方文献阅览室", "教师资料室"}  # reading rooms: copies are used in the library
+
+
+def cutter(name: str) -> str:
+    """Return a Cutter-like author number ("Smith, John" -> "S65"), the same in every library."""
+    letters = [c for c in name.upper() if c.isascii() and c.isalpha()] or ["A"]
+    digits = "".join(str(min(9, (ord(c) - 64) // 3)) for c in letters[1:3]).ljust(2, "5")
+    return letters[0] + digits
 
 
 class ShelfList:
@@ -34,8 +41,11 @@ class ShelfList:
         copies = self._copies(m, rng)
         items = [self._item(location, rng, now) for _ in range(copies)]
         return Holding(
-            member=self.member, call_number=f"{class_part}{separator}{item_part}",
-            class_part=class_part, item_part=item_part, items=items,
+            member=self.member,
+            call_number=f"{class_part}{separator}{item_part}",
+            class_part=class_part,
+            item_part=item_part,
+            items=items,
         )
 
     def _call_number(self, m: Manifestation, rng: random.Random) -> tuple[str, str, str]:
@@ -44,9 +54,7 @@ class ShelfList:
             if given_item:
                 return class_part, given_item, " "
             main = next((n for n in m.names if n.role != "translator"), None)
-            letter = (main.inverted[:1] if main else m.title[:1]).upper()
-            letter = letter if letter.isascii() and letter.isalpha() else "A"
-            return class_part, f".{letter}{rng.randint(12, 98)} {m.year}", " "
+            return class_part, f".{cutter(main.inverted if main else m.title)} {m.year}", " "
         class_part = m.clc or "Z"
         self._book_numbers[class_part] += rng.randint(1, 3)
         return class_part, str(self._book_numbers[class_part]), "/"
@@ -75,6 +83,8 @@ class ShelfList:
     def _item(self, location: str, rng: random.Random, now: datetime) -> Item:
         self._next_barcode += rng.randint(1, 40)
         barcode = f"{self._next_barcode:09d}"
+        if location == "电子资源":
+            return Item(barcode, location, "available")
         if location in _UNLENT:
             return Item(barcode, location, "in library use only")
         status = rng.choices(STATUSES, _STATUS_WEIGHTS)[0]

@@ -24,8 +24,12 @@ LEADER = "     " + "nam a22" + "     " + " i " + "4500"
 _LOCAL_TAGS = ("001", "003", "005", "852")
 _LEADER_JUNK = re.compile(r"[^0-9A-Za-z ]")
 _NONFILING = {"The ": "4", "A ": "2", "An ": "3"}
-_RELATORS = {"author": "author", "editor": "editor", "compiler": "compiler",
-             "translator": "translator"}
+_RELATORS = {
+    "author": "author",
+    "editor": "editor",
+    "compiler": "compiler",
+    "translator": "translator",
+}
 
 
 def marc21_record(
@@ -89,8 +93,12 @@ def holdings_852(member: str, holding: Holding) -> list[RawField]:
     out: list[RawField] = []
     for number, item in enumerate(holding.items, start=1):
         subs = [
-            ("a", member.upper()), ("b", item.location), ("h", holding.class_part),
-            ("i", holding.item_part), ("p", item.barcode), ("t", str(number)),
+            ("a", member.upper()),
+            ("b", item.location),
+            ("h", holding.class_part),
+            ("i", holding.item_part),
+            ("p", item.barcode),
+            ("t", str(number)),
             ("z", item.status),
         ]
         if item.due:
@@ -124,8 +132,12 @@ def _f245(d: Description, style: Style, has_main: bool) -> RawField:
     if isbd:
         a = _isbd(a, " :", b) if b else _isbd(a, " /", statement)
         b = _isbd(b, " /", statement)
-    return ("245", "1" if has_main else "0", nonfiling if d.lang != "chi" else "0",
-            _subs(("a", a), ("b", b), ("h", "[电子资源]" if d.online else None), ("c", statement)))
+    return (
+        "245",
+        "1" if has_main else "0",
+        nonfiling if d.lang != "chi" else "0",
+        _subs(("a", a), ("b", b), ("h", "[电子资源]" if d.online else None), ("c", statement)),
+    )
 
 
 def _imprint(d: Description, style: Style) -> RawField:
@@ -167,4 +179,3 @@ def _subjects(d: Description) -> list[RawField]:
             subs.append(("v" if form else "x", parts[-1]))
         out.append(("650", " ", ind2, tuple(subs)))
     return out
-

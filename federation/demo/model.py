@@ -107,3 +107,4 @@ class Description:
     original_lang: str | None
     original_title: str | None
     online: bool
+    brackets: tuple[str, str] = ("(", ")")  # around the nationality: "(美)", "[美]", "（美）"

@@ -34,20 +34,67 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # Rough LC class -> CLC class, so English seed books fall into a CLC set (longest prefix wins).
 _LCC_TO_CLC = (
-    ("QA76", "TP3"), ("QA", "O1"), ("QB", "P1"), ("QC", "O4"), ("QD", "O6"), ("QE", "P5"),
-    ("QK", "Q94"), ("QL", "Q95"), ("QR", "Q93"), ("Q", "Q"), ("RX", "R2"), ("R", "R"),
-    ("PZ", "I712.4"), ("PS", "I712"), ("PR", "I561"), ("PQ", "I565"), ("PT", "I516"),
-    ("PN", "I0"), ("PE", "H31"), ("P", "H"), ("KF", "D971.2"), ("K", "D9"), ("J", "D"),
-    ("HF", "F7"), ("HG", "F83"), ("HB", "F0"), ("HX", "D0"), ("HQ", "C91"), ("HA", "C8"),
-    ("H", "C"), ("E", "K712"), ("F", "K712"), ("DS", "K3"), ("DT", "K4"), ("DA", "K56"),
-    ("D", "K"), ("C", "K81"), ("BF", "B84"), ("BJ", "B82"), ("B", "B9"), ("GV", "G8"),
-    ("G", "K9"), ("L", "G4"), ("M", "J6"), ("NA", "TU"), ("N", "J"), ("TX", "TS97"),
-    ("TR", "J4"), ("TN", "TD"), ("TD", "X"), ("TC", "TV"), ("TA", "TU"), ("T", "T"),
-    ("S", "S"), ("U", "E"), ("V", "E"), ("Z", "G25"), ("A", "Z"),
+    ("QA76", "TP3"),
+    ("QA", "O1"),
+    ("QB", "P1"),
+    ("QC", "O4"),
+    ("QD", "O6"),
+    ("QE", "P5"),
+    ("QK", "Q94"),
+    ("QL", "Q95"),
+    ("QR", "Q93"),
+    ("Q", "Q"),
+    ("RX", "R2"),
+    ("R", "R"),
+    ("PZ", "I712.4"),
+    ("PS", "I712"),
+    ("PR", "I561"),
+    ("PQ", "I565"),
+    ("PT", "I516"),
+    ("PN", "I0"),
+    ("PE", "H31"),
+    ("P", "H"),
+    ("KF", "D971.2"),
+    ("K", "D9"),
+    ("J", "D"),
+    ("HF", "F7"),
+    ("HG", "F83"),
+    ("HB", "F0"),
+    ("HX", "D0"),
+    ("HQ", "C91"),
+    ("HA", "C8"),
+    ("H", "C"),
+    ("E", "K712"),
+    ("F", "K712"),
+    ("DS", "K3"),
+    ("DT", "K4"),
+    ("DA", "K56"),
+    ("D", "K"),
+    ("C", "K81"),
+    ("BF", "B84"),
+    ("BJ", "B82"),
+    ("B", "B9"),
+    ("GV", "G8"),
+    ("G", "K9"),
+    ("L", "G4"),
+    ("M", "J6"),
+    ("NA", "TU"),
+    ("N", "J"),
+    ("TX", "TS97"),
+    ("TR", "J4"),
+    ("TN", "TD"),
+    ("TD", "X"),
+    ("TC", "TV"),
+    ("TA", "TU"),
+    ("T", "T"),
+    ("S", "S"),
+    ("U", "E"),
+    ("V", "E"),
+    ("Z", "G25"),
+    ("A", "Z"),
 )
 # Chinese records without a class number (e-books): class by a word of the title.
 _CLC_BY_WORD = (("小说", "I247.7"), ("散文", "I267"), ("随笔", "I267"), ("杂文", "I266"))
-_ROLES_ZH = {"主编": "editor", "编": "editor", "编著": "compiler", "译": "translator"}
 
 
 def load_seeds() -> list[Manifestation]:
@@ -142,7 +189,10 @@ def _from_marc21(parsed: Parsed, source: str) -> Manifestation:
     clc = _bnu_class(fields, title) if source == "bnu" else lcc_to_clc(lcc)
     year_text = _subfield(fields, imprint, "c") or f008[7:11]
     return Manifestation(
-        id="", work_id="", lang=lang, title=title,
+        id="",
+        work_id="",
+        lang=lang,
+        title=title,
         subtitle=_clean(_subfield(fields, "245", "b")),
         names=tuple(_marc21_names(fields)),
         responsibility=_clean(_subfield(fields, "245", "c")),
@@ -154,24 +204,40 @@ def _from_marc21(parsed: Parsed, source: str) -> Manifestation:
         pages=_int(_PAGES, _subfield(fields, "300", "a")),
         size_cm=_int(_CM, _subfield(fields, "300", "c")),
         isbn13=_isbn(_subfield(fields, "020", "a")),
-        clc=clc, lcc=lcc or None,
+        clc=clc,
+        lcc=lcc or None,
         subjects=tuple(_headings(fields, "650")),
         country=f008[15:18] if len(f008) >= 18 else "xxu",
         online="电子资源" in (_subfield(fields, "245", "h") or ""),
-        source=source, raw_format="marc21", raw_fields=tuple(fields), raw_leader=leader,
+        source=source,
+        raw_format="marc21",
+        raw_fields=tuple(fields),
+        raw_leader=leader,
     )
 
 
 def _marc21_names(fields: list[RawField]) -> Iterator[Name]:
+    seen: set[str] = set()
+    statement = _subfield(fields, "245", "c") or ""
     for tag in ("100", "110", "700", "710"):
         for f in _all(fields, tag):
-            name = _clean(dict(f[3]).get("a"))
-            if not name:
-                continue
-            role_text = dict(f[3]).get("e") or dict(f[3]).get("4") or ""
-            role = "editor" if "ed" in role_text or "编" in role_text else "author"
+            subs = dict(f[3])
+            name = _clean(subs.get("a"))
+            if not name or "t" in subs or name in seen:
+                continue  # name-title entries point at other works
+            seen.add(name)
+            role = _role(subs.get("e") or subs.get("4") or statement)
             display = " ".join(reversed(name.split(", ", 1))) if ", " in name else name
             yield Name(display, name, role, corporate=tag.endswith("10"))
+
+
+def _role(text: str) -> str:
+    """Guess a role from a relator or a statement of responsibility ("主编", "edited by")."""
+    if text.endswith("译") or "translat" in text:
+        return "translator"
+    if "编著" in text:
+        return "compiler"
+    return "editor" if "编" in text or "edited" in text or text.startswith("ed") else "author"
 
 
 def _headings(fields: list[RawField], tag: str) -> Iterator[str]:
@@ -195,7 +261,10 @@ def _from_cnmarc(parsed: Parsed) -> Manifestation:
     leader, fields = parsed
     title = _subfield(fields, "200", "a") or "[无题名]"
     return Manifestation(
-        id="", work_id="", lang=_subfield(fields, "101", "a") or "chi", title=title,
+        id="",
+        work_id="",
+        lang=_subfield(fields, "101", "a") or "chi",
+        title=title,
         subtitle=_subfield(fields, "200", "e"),
         names=tuple(_cnmarc_names(fields)),
         responsibility=_subfield(fields, "200", "f"),
@@ -212,7 +281,10 @@ def _from_cnmarc(parsed: Parsed) -> Manifestation:
         clc=_subfield(fields, "690", "a"),
         subjects=tuple(_headings(fields, "606")),
         online=_subfield(fields, "200", "b") == "电子资源",
-        source="bnu", raw_format="unimarc", raw_fields=tuple(fields), raw_leader=leader,
+        source="bnu",
+        raw_format="unimarc",
+        raw_fields=tuple(fields),
+        raw_leader=leader,
     )
 
 
@@ -221,5 +293,5 @@ def _cnmarc_names(fields: list[RawField]) -> Iterator[Name]:
         for f in _all(fields, tag):
             name = dict(f[3]).get("a")
             if name:
-                role = _ROLES_ZH.get(dict(f[3]).get("4", ""), "author")
+                role = _role(dict(f[3]).get("4") or "")
                 yield Name(name, name, role, corporate=tag.startswith("71"))

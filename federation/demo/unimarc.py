@@ -34,7 +34,7 @@ _DROP = {"001", "005", "035", "090", "099"}
 
 
 def unimarc_record(
-    local_id: str, member: str, stamp: datetime, d: Description, holding: Holding, rng
+    local_id: str, member: str, stamp: datetime, d: Description, holding: Holding
 ) -> bytes:
     """Return the UNIMARC slim record a member catalogued from description ``d``."""
     code = member.upper()
@@ -42,14 +42,22 @@ def unimarc_record(
         ("001", "", "", (("", local_id),)),
         ("005", "", "", (("", stamp.strftime("%Y%m%d%H%M%S.0")),)),
         ("100", " ", " ", (("a", _f100(stamp, d)),)),
-        ("101", "1" if d.original_lang else "0", " ",
-         _subs(("a", d.lang), ("c", d.original_lang))),
+        ("101", "1" if d.original_lang else "0", " ", _subs(("a", d.lang), ("c", d.original_lang))),
         ("102", " ", " ", _subs(("a", _country(d)), ("b", d.place_code))),
         ("105", " ", " ", (("a", "y   z   000yy"),)),
         ("106", " ", " ", (("a", "r"),)),
-        ("200", "1", " ", _subs(
-            ("a", d.title), ("b", "电子资源" if d.online else None), ("e", d.subtitle),
-            ("f", d.responsibility), ("g", d.translator_statement))),
+        (
+            "200",
+            "1",
+            " ",
+            _subs(
+                ("a", d.title),
+                ("b", "电子资源" if d.online else None),
+                ("e", d.subtitle),
+                ("f", d.responsibility),
+                ("g", d.translator_statement),
+            ),
+        ),
         ("210", " ", " ", _subs(("a", d.place), ("c", d.publisher), ("d", d.year))),
         ("801", " ", "0", (("a", "CN"), ("b", code), ("c", stamp.strftime("%Y%m%d")))),
     ]
@@ -66,7 +74,7 @@ def unimarc_record(
     fields += [("606", "0", " ", _subject(h)) for h in d.subjects]
     if d.clc:
         fields.append(("690", " ", " ", (("a", d.clc), ("v", "5"))))
-    fields += _names(d, rng)
+    fields += _names(d)
     fields += holdings_905_995(member, holding)
     return render_marc("unimarc", LEADER_ONLINE if d.online else LEADER, fields)
 
@@ -91,12 +99,27 @@ def holdings_905_995(member: str, holding: Holding) -> list[RawField]:
     """Return the 905 holdings summary and one 995 per copy."""
     code = member.upper()
     out: list[RawField] = [
-        ("905", " ", " ", (("a", code), ("d", holding.class_part), ("e", holding.item_part),
-                           ("s", holding.call_number))),
+        (
+            "905",
+            " ",
+            " ",
+            (
+                ("a", code),
+                ("d", holding.class_part),
+                ("e", holding.item_part),
+                ("s", holding.call_number),
+            ),
+        ),
     ]
     for item in holding.items:
-        subs = [("b", code), ("c", code), ("e", item.location), ("f", item.barcode),
-                ("k", holding.call_number), ("s", item.status)]
+        subs = [
+            ("b", code),
+            ("c", code),
+            ("e", item.location),
+            ("f", item.barcode),
+            ("k", holding.call_number),
+            ("s", item.status),
+        ]
         if item.due:
             subs.append(("n", item.due))
         out.append(("995", " ", " ", tuple(subs)))
@@ -126,7 +149,7 @@ def _subject(heading: str) -> tuple[tuple[str, str], ...]:
     return tuple(subs)
 
 
-def _names(d: Description, rng) -> list[RawField]:
+def _names(d: Description) -> list[RawField]:
     out: list[RawField] = []
     for name in d.names:
         if name.corporate:
@@ -134,7 +157,9 @@ def _names(d: Description, rng) -> list[RawField]:
             continue
         tag = "702" if name.role == "translator" else "701"
         if d.lang == "chi":
-            out.append((tag, " ", "0", (("a", name_zh(name, rng)), ("4", ROLE_ZH[name.role]))))
+            out.append(
+                (tag, " ", "0", (("a", name_zh(name, d.brackets)), ("4", ROLE_ZH[name.role])))
+            )
         else:
             family, _, given = name.inverted.partition(", ")
             out.append((tag, " ", "1", _subs(("a", family), ("b", given), ("4", "070"))))

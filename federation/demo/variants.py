@@ -76,26 +76,41 @@ def describe(m: Manifestation, style: Style, rng: random.Random) -> Description:
         title, subtitle, edition = _chinese_title(title, subtitle, edition, style, rng)
     else:
         title, subtitle = _english_title(title, subtitle, style, rng)
-    responsibility = m.responsibility or _responsibility(m.names, m.lang, rng)
+    brackets = rng.choice((("(", ")"), ("（", "）"), ("[", "]")))
+    responsibility = m.responsibility or _responsibility(m.names, m.lang, brackets, rng)
     translators = [n for n in m.names if n.role == "translator"]
     publisher = m.publisher
     if m.lang == "chi" and rng.random() < style.traditional:
         title, subtitle = traditional(title), traditional(subtitle)
         responsibility, publisher = traditional(responsibility), traditional(publisher)
     return Description(
-        lang=m.lang, title=title, subtitle=subtitle, responsibility=responsibility,
+        lang=m.lang,
+        title=title,
+        subtitle=subtitle,
+        responsibility=responsibility,
         translator_statement=_join_zh([n.display for n in translators], rng) + "译"
-        if translators else None,
-        names=m.names, edition=edition,
-        place=None if rng.random() < 0.04 else m.place, publisher=publisher,
-        year=_year(m, style, rng), year_int=m.year,
+        if translators
+        else None,
+        names=m.names,
+        edition=edition,
+        place=None if rng.random() < 0.04 else m.place,
+        publisher=publisher,
+        year=_year(m, style, rng),
+        year_int=m.year,
         pages=None if rng.random() < style.missing_pages else _pages(m, rng),
         size=f"{m.size_cm}{rng.choice(('cm', ' cm'))}" if m.size_cm else None,
         isbn=None if rng.random() < style.missing_isbn else _isbn(m, style, rng),
         price=m.price if style.price else None,
-        clc=m.clc, lcc=m.lcc, subjects=m.subjects, series=m.series, country=m.country,
-        place_code=m.place_code, original_lang=m.original_lang,
-        original_title=m.original_title, online=m.online,
+        clc=m.clc,
+        lcc=m.lcc,
+        subjects=m.subjects,
+        series=m.series,
+        country=m.country,
+        place_code=m.place_code,
+        original_lang=m.original_lang,
+        original_title=m.original_title,
+        online=m.online,
+        brackets=brackets,
     )
 
 
@@ -139,25 +154,28 @@ def _join_zh(names: list[str], rng: random.Random) -> str:
     return rng.choice(("，", ",", ", ")).join(names)
 
 
-def name_zh(name: Name, rng: random.Random) -> str:
+def name_zh(name: Name, brackets: tuple[str, str] = ("(", ")")) -> str:
     """Return a name as a Chinese record writes it, "(美)约翰·史密斯" for Western authors."""
     if name.zh is None:
         return name.display
-    left, right = rng.choice((("(", ")"), ("（", "）"), ("[", "]")))
-    return f"{left}{name.nationality}{right}{name.zh}"
+    return f"{brackets[0]}{name.nationality}{brackets[1]}{name.zh}"
 
 
-def _responsibility(names: tuple[Name, ...], lang: str, rng: random.Random) -> str | None:
+def _responsibility(
+    names: tuple[Name, ...], lang: str, brackets: tuple[str, str], rng: random.Random
+) -> str | None:
     primary = [n for n in names if n.role != "translator"]
     if not primary:
         return None
     if lang == "chi":
-        shown = [name_zh(n, rng) for n in primary]
+        shown = [name_zh(n, brackets) for n in primary]
         if len(shown) >= 3 and rng.random() < 0.5:
             shown = [shown[0] + rng.choice(("[等]", "等"))]
         return _join_zh(shown, rng) + rng.choice(("", "", " ")) + ROLE_ZH[primary[0].role]
     shown = [n.display for n in primary]
-    joined = " and ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + ", and " + shown[-1]
+    joined = (
+        " and ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + ", and " + shown[-1]
+    )
     prefix = ROLE_EN.get(primary[0].role, "") or rng.choice(("", "by "))
     return prefix + joined
 

@@ -33,7 +33,9 @@ CLC_CLASSES: dict[str, tuple[str, str]] = {
 }
 
 LANGUAGES: dict[str, tuple[str, str]] = {
-    "chi": ("中文", "Chinese"), "eng": ("英文", "English"), "ger": ("德文", "German"),
+    "chi": ("中文", "Chinese"),
+    "eng": ("英文", "English"),
+    "ger": ("德文", "German"),
     "fre": ("法文", "French"),
 }
 
@@ -183,22 +185,53 @@ POPULAR_PATTERNS: tuple[tuple[str, str, str | None, str | None], ...] = (
 
 # Fiction titles: adjective + noun, each as (Chinese, English).
 FICTION_ADJECTIVES: tuple[tuple[str, str], ...] = (
-    ("沉默的", "Silent"), ("遥远的", "Distant"), ("最后的", "Last"), ("北方的", "Northern"),
-    ("春天的", "Spring"), ("失落的", "Lost"), ("燃烧的", "Burning"), ("寂静的", "Quiet"),
-    ("漫长的", "Long"), ("白色的", "White"), ("海边的", "Seaside"), ("秘密的", "Secret"),
-    ("午夜的", "Midnight"), ("蓝色的", "Blue"), ("破碎的", "Broken"), ("金色的", "Golden"),
+    ("沉默的", "Silent"),
+    ("遥远的", "Distant"),
+    ("最后的", "Last"),
+    ("北方的", "Northern"),
+    ("春天的", "Spring"),
+    ("失落的", "Lost"),
+    ("燃烧的", "Burning"),
+    ("寂静的", "Quiet"),
+    ("漫长的", "Long"),
+    ("白色的", "White"),
+    ("海边的", "Seaside"),
+    ("秘密的", "Secret"),
+    ("午夜的", "Midnight"),
+    ("蓝色的", "Blue"),
+    ("破碎的", "Broken"),
+    ("金色的", "Golden"),
 )
 FICTION_NOUNS: tuple[tuple[str, str], ...] = (
-    ("河流", "River"), ("灯塔", "Lighthouse"), ("群山", "Mountains"), ("村庄", "Village"),
-    ("海岸", "Coast"), ("夏天", "Summer"), ("星空", "Stars"), ("归途", "Road Home"),
-    ("故乡", "Homeland"), ("花园", "Garden"), ("岛屿", "Island"), ("港湾", "Harbour"),
-    ("雪原", "Snowfield"), ("信笺", "Letters"), ("钟声", "Bells"), ("果园", "Orchard"),
-    ("渡口", "Ferry"), ("山谷", "Valley"), ("旅人", "Traveller"), ("家族", "Family"),
+    ("河流", "River"),
+    ("灯塔", "Lighthouse"),
+    ("群山", "Mountains"),
+    ("村庄", "Village"),
+    ("海岸", "Coast"),
+    ("夏天", "Summer"),
+    ("星空", "Stars"),
+    ("归途", "Road Home"),
+    ("故乡", "Homeland"),
+    ("花园", "Garden"),
+    ("岛屿", "Island"),
+    ("港湾", "Harbour"),
+    ("雪原", "Snowfield"),
+    ("信笺", "Letters"),
+    ("钟声", "Bells"),
+    ("果园", "Orchard"),
+    ("渡口", "Ferry"),
+    ("山谷", "Valley"),
+    ("旅人", "Traveller"),
+    ("家族", "Family"),
 )
 # Fiction title forms: (Chinese, English); {a}/{A} adjective, {n}/{N} noun.
 FICTION_FORMS: tuple[tuple[str, str], ...] = (
-    ("{a}{n}", "The {A} {N}"), ("{a}{n}", "The {A} {N}"), ("{n}往事", "Memories of the {N}"),
-    ("{n}之歌", "Song of the {N}"), ("{n}深处", "Deep in the {N}"), ("{n}纪事", "Chronicles of the {N}"),
+    ("{a}{n}", "The {A} {N}"),
+    ("{a}{n}", "The {A} {N}"),
+    ("{n}往事", "Memories of the {N}"),
+    ("{n}之歌", "Song of the {N}"),
+    ("{n}深处", "Deep in the {N}"),
+    ("{n}纪事", "Chronicles of the {N}"),
 )
 FICTION_CLASSES = {"chi": "I247.5", "eng": "I712.45"}  # contemporary Chinese / US novels
 FICTION_LCC = {"chi": "PL2946", "eng": "PS3600"}
@@ -214,18 +247,48 @@ CHINESE_GIVEN = tuple(
 
 # Western names with their usual Chinese transliteration: (English, Chinese).
 WESTERN_GIVEN: tuple[tuple[str, str], ...] = (
-    ("John", "约翰"), ("Mary", "玛丽"), ("David", "戴维"), ("James", "詹姆斯"),
-    ("Robert", "罗伯特"), ("Michael", "迈克尔"), ("William", "威廉"), ("Thomas", "托马斯"),
-    ("Elizabeth", "伊丽莎白"), ("Susan", "苏珊"), ("Richard", "理查德"), ("Emily", "埃米莉"),
-    ("Peter", "彼得"), ("Laura", "劳拉"), ("George", "乔治"), ("Helen", "海伦"),
-    ("Daniel", "丹尼尔"), ("Anna", "安娜"), ("Mark", "马克"), ("Sarah", "萨拉"),
+    ("John", "约翰"),
+    ("Mary", "玛丽"),
+    ("David", "戴维"),
+    ("James", "詹姆斯"),
+    ("Robert", "罗伯特"),
+    ("Michael", "迈克尔"),
+    ("William", "威廉"),
+    ("Thomas", "托马斯"),
+    ("Elizabeth", "伊丽莎白"),
+    ("Susan", "苏珊"),
+    ("Richard", "理查德"),
+    ("Emily", "埃米莉"),
+    ("Peter", "彼得"),
+    ("Laura", "劳拉"),
+    ("George", "乔治"),
+    ("Helen", "海伦"),
+    ("Daniel", "丹尼尔"),
+    ("Anna", "安娜"),
+    ("Mark", "马克"),
+    ("Sarah", "萨拉"),
 )
 WESTERN_SURNAMES: tuple[tuple[str, str], ...] = (
-    ("Smith", "史密斯"), ("Brown", "布朗"), ("Miller", "米勒"), ("Wilson", "威尔逊"),
-    ("Taylor", "泰勒"), ("Anderson", "安德森"), ("Clark", "克拉克"), ("Lewis", "刘易斯"),
-    ("Walker", "沃克"), ("Hall", "霍尔"), ("Young", "扬"), ("King", "金"),
-    ("Wright", "赖特"), ("Scott", "斯科特"), ("Green", "格林"), ("Baker", "贝克"),
-    ("Adams", "亚当斯"), ("Nelson", "纳尔逊"), ("Carter", "卡特"), ("Mitchell", "米切尔"),
+    ("Smith", "史密斯"),
+    ("Brown", "布朗"),
+    ("Miller", "米勒"),
+    ("Wilson", "威尔逊"),
+    ("Taylor", "泰勒"),
+    ("Anderson", "安德森"),
+    ("Clark", "克拉克"),
+    ("Lewis", "刘易斯"),
+    ("Walker", "沃克"),
+    ("Hall", "霍尔"),
+    ("Young", "扬"),
+    ("King", "金"),
+    ("Wright", "赖特"),
+    ("Scott", "斯科特"),
+    ("Green", "格林"),
+    ("Baker", "贝克"),
+    ("Adams", "亚当斯"),
+    ("Nelson", "纳尔逊"),
+    ("Carter", "卡特"),
+    ("Mitchell", "米切尔"),
 )
 WESTERN_COUNTRIES = (("美", "xxu"), ("英", "enk"))
 
@@ -263,8 +326,14 @@ CHINESE_PUBLISHERS: tuple[tuple[str, str, str, str, str], ...] = (
     ("青岛出版社", "青岛", "7", "5436", "popular"),
 )
 CHINESE_PLACE_CODES = {
-    "北京": "110000", "上海": "310000", "杭州": "330100", "南京": "320100", "济南": "370100",
-    "青岛": "370200", "武汉": "420100", "南宁": "450100",
+    "北京": "110000",
+    "上海": "310000",
+    "杭州": "330100",
+    "南京": "320100",
+    "济南": "370100",
+    "青岛": "370200",
+    "武汉": "420100",
+    "南宁": "450100",
 }
 
 # (name, place, ISBN group, registrant, MARC country) of English-language publishers.
@@ -288,7 +357,12 @@ SERIES_EN = ("Graduate Texts", "Cambridge Studies", "Lecture Notes")
 
 # Shelving locations per kind of member.
 LOCATIONS: dict[str, tuple[str, ...]] = {
-    "university": ("主馆三层社科图书借阅区", "主馆四层自然科学图书借阅区", "外文图书阅览室", "密集书库"),
+    "university": (
+        "主馆三层社科图书借阅区",
+        "主馆四层自然科学图书借阅区",
+        "外文图书阅览室",
+        "密集书库",
+    ),
     "research": ("文献中心书库", "外文图书阅览室"),
     "public": ("成人图书借阅区", "少儿图书借阅区", "地方文献阅览室", "流通书库"),
     "school": ("学生阅览室", "教师资料室"),

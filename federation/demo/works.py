@@ -12,7 +12,13 @@ from federation.demo.model import Manifestation, Name
 ORDINALS_EN = {2: "2nd ed.", 3: "3rd ed.", 4: "4th ed."}
 REPRINT_PUBLISHERS = ("清华大学出版社", "机械工业出版社", "高等教育出版社", "人民邮电出版社")
 TRANSLATION_PUBLISHERS = {
-    "academic": ("机械工业出版社", "清华大学出版社", "电子工业出版社", "人民邮电出版社", "中信出版社"),
+    "academic": (
+        "机械工业出版社",
+        "清华大学出版社",
+        "电子工业出版社",
+        "人民邮电出版社",
+        "中信出版社",
+    ),
     "popular": ("译林出版社", "人民文学出版社", "长江文艺出版社", "作家出版社", "接力出版社"),
 }
 _ZH_PUBLISHERS = {p[0]: p for p in W.CHINESE_PUBLISHERS}
@@ -86,8 +92,15 @@ class WorkFactory:
         subjects = (f"{zh}--高等学校--{form}" if form else zh,)
         series = rng.choice(W.SERIES_ZH) if form and rng.random() < 0.3 else None
         common = dict(
-            lang="chi", title=title, subtitle=pattern[2], names=names, audience="academic",
-            clc=clc, lcc=lcc, subjects=subjects, series=series,
+            lang="chi",
+            title=title,
+            subtitle=pattern[2],
+            names=names,
+            audience="academic",
+            clc=clc,
+            lcc=lcc,
+            subjects=subjects,
+            series=series,
         )
         editions = rng.choices((1, 2, 3), (0.62, 0.26, 0.12))[0]
         year = rng.randint(1998, self.latest_year - 3 * editions)
@@ -98,8 +111,13 @@ class WorkFactory:
             if number > 1 and rng.random() < 0.2:
                 publisher = self._chinese_publisher("academic")
             self._add(
-                work, **common, edition=number, year=year, publisher=publisher,
-                pages=int(pages * rng.uniform(0.9, 1.2)), size_cm=rng.choice((26, 24, 23)),
+                work,
+                **common,
+                edition=number,
+                year=year,
+                publisher=publisher,
+                pages=int(pages * rng.uniform(0.9, 1.2)),
+                size_cm=rng.choice((26, 24, 23)),
                 edition_statement=f"第{number}版" if number > 1 else None,
                 popularity=rng.lognormvariate(0, 1.0),
             )
@@ -116,26 +134,43 @@ class WorkFactory:
         pub = rng.choice(W.ENGLISH_PUBLISHERS)
         title_en = pattern[1].format(T=en)
         subtitle_en = pattern[3]
-        base = dict(
-            audience="academic", clc=clc, lcc=lcc, popularity=rng.lognormvariate(-0.3, 0.9)
-        )
+        base = dict(audience="academic", clc=clc, lcc=lcc, popularity=rng.lognormvariate(-0.3, 0.9))
         editions = rng.choices((1, 2), (0.75, 0.25))[0]
         for number in range(1, editions + 1):
             self._add(
-                work, **base, lang="eng", title=title_en, subtitle=subtitle_en, names=names,
-                year=year + 5 * (number - 1), publisher=pub[0], place=pub[1],
-                isbn_prefix=(pub[2], pub[3]), country=pub[4], edition=number,
-                edition_statement=ORDINALS_EN.get(number), pages=rng.randint(250, 900),
-                size_cm=24, subjects=(f"{en[0]}{en[1:].lower()}",),
+                work,
+                **base,
+                lang="eng",
+                title=title_en,
+                subtitle=subtitle_en,
+                names=names,
+                year=year + 5 * (number - 1),
+                publisher=pub[0],
+                place=pub[1],
+                isbn_prefix=(pub[2], pub[3]),
+                country=pub[4],
+                edition=number,
+                edition_statement=ORDINALS_EN.get(number),
+                pages=rng.randint(250, 900),
+                size_cm=24,
+                subjects=(f"{en[0]}{en[1:].lower()}",),
             )
         if rng.random() < 0.45:
             self._translation(work, base, zh, pattern, names, title_en, year, "academic")
         if rng.random() < 0.15:
             self._add(
-                work, **base, lang="eng", title=title_en, subtitle=subtitle_en, names=names,
+                work,
+                **base,
+                lang="eng",
+                title=title_en,
+                subtitle=subtitle_en,
+                names=names,
                 year=min(self.latest_year, year + rng.randint(1, 3)),
-                publisher=rng.choice(REPRINT_PUBLISHERS), edition_statement="英文影印版",
-                pages=rng.randint(250, 900), size_cm=24, subjects=(zh,),
+                publisher=rng.choice(REPRINT_PUBLISHERS),
+                edition_statement="英文影印版",
+                pages=rng.randint(250, 900),
+                size_cm=24,
+                subjects=(zh,),
             )
 
     def chinese_popular(self) -> None:
@@ -149,11 +184,20 @@ class WorkFactory:
         editions = rng.choices((1, 2), (0.85, 0.15))[0]
         for number in range(1, editions + 1):
             self._add(
-                work, lang="chi", title=pattern[0].format(t=zh), subtitle=pattern[2],
-                names=names, audience="popular", clc=clc, lcc=lcc,
-                subjects=(f"{zh}--普及读物",), year=min(self.latest_year, year + 4 * (number - 1)),
-                publisher=self._chinese_publisher("popular"), pages=rng.randint(120, 360),
-                size_cm=rng.choice((21, 23, 24)), edition=number,
+                work,
+                lang="chi",
+                title=pattern[0].format(t=zh),
+                subtitle=pattern[2],
+                names=names,
+                audience="popular",
+                clc=clc,
+                lcc=lcc,
+                subjects=(f"{zh}--普及读物",),
+                year=min(self.latest_year, year + 4 * (number - 1)),
+                publisher=self._chinese_publisher("popular"),
+                pages=rng.randint(120, 360),
+                size_cm=rng.choice((21, 23, 24)),
+                edition=number,
                 edition_statement="修订版" if number > 1 else None,
                 popularity=rng.lognormvariate(0.4, 1.0),
             )
@@ -167,11 +211,20 @@ class WorkFactory:
         year = rng.randint(2000, self.latest_year - 1)
         for number in range(1, rng.choices((1, 2), (0.75, 0.25))[0] + 1):
             self._add(
-                work, lang="chi", title=title_zh, subtitle=None, names=names,
-                audience="popular", clc=W.FICTION_CLASSES["chi"], lcc=W.FICTION_LCC["chi"],
-                subjects=("长篇小说--中国--当代",), publisher=self._chinese_publisher("popular"),
+                work,
+                lang="chi",
+                title=title_zh,
+                subtitle=None,
+                names=names,
+                audience="popular",
+                clc=W.FICTION_CLASSES["chi"],
+                lcc=W.FICTION_LCC["chi"],
+                subjects=("长篇小说--中国--当代",),
+                publisher=self._chinese_publisher("popular"),
                 year=min(self.latest_year, year + rng.randint(3, 8) * (number - 1)),
-                pages=rng.randint(200, 520), size_cm=21, edition=number,
+                pages=rng.randint(200, 520),
+                size_cm=21,
+                edition=number,
                 popularity=rng.lognormvariate(0.5, 1.1),
             )
 
@@ -185,16 +238,34 @@ class WorkFactory:
         pub = rng.choice(W.ENGLISH_PUBLISHERS[-3:])
         base = dict(audience="popular", clc=W.FICTION_CLASSES["eng"], lcc=W.FICTION_LCC["eng"])
         self._add(
-            work, **base, lang="eng", title=title_en, subtitle=None, names=names, year=year,
-            publisher=pub[0], place=pub[1], isbn_prefix=(pub[2], pub[3]), country=pub[4],
-            pages=rng.randint(220, 480), size_cm=21, subjects=("Fiction",),
+            work,
+            **base,
+            lang="eng",
+            title=title_en,
+            subtitle=None,
+            names=names,
+            year=year,
+            publisher=pub[0],
+            place=pub[1],
+            isbn_prefix=(pub[2], pub[3]),
+            country=pub[4],
+            pages=rng.randint(220, 480),
+            size_cm=21,
+            subjects=("Fiction",),
             popularity=rng.lognormvariate(-0.2, 1.0),
         )
         if rng.random() < 0.85:
             pattern = ("{t}", title_en, None, None)
             self._translation(
-                work, {**base, "popularity": rng.lognormvariate(0.5, 1.0)}, title_zh, pattern,
-                names, title_en, year, "popular", subjects=("长篇小说--美国--现代",),
+                work,
+                {**base, "popularity": rng.lognormvariate(0.5, 1.0)},
+                title_zh,
+                pattern,
+                names,
+                title_en,
+                year,
+                "popular",
+                subjects=("长篇小说--美国--现代",),
             )
 
     # -- helpers ---------------------------------------------------------------------------
@@ -204,12 +275,19 @@ class WorkFactory:
         rng = self.rng
         translator = chinese_name(rng, "translator")
         self._add(
-            work, **{**base, "popularity": base.get("popularity", 1.0) * 1.3},
-            lang="chi", title=pattern[0].format(t=zh), subtitle=pattern[2],
-            names=names + (translator,), year=min(self.latest_year, year + rng.randint(1, 4)),
-            publisher=rng.choice(TRANSLATION_PUBLISHERS[audience]), pages=rng.randint(240, 760),
+            work,
+            **{**base, "popularity": base.get("popularity", 1.0) * 1.3},
+            lang="chi",
+            title=pattern[0].format(t=zh),
+            subtitle=pattern[2],
+            names=names + (translator,),
+            year=min(self.latest_year, year + rng.randint(1, 4)),
+            publisher=rng.choice(TRANSLATION_PUBLISHERS[audience]),
+            pages=rng.randint(240, 760),
             size_cm=rng.choice((24, 26)) if audience == "academic" else 21,
-            original_lang="eng", original_title=title_en, subjects=subjects or (zh,),
+            original_lang="eng",
+            original_title=title_en,
+            subjects=subjects or (zh,),
         )
 
     def _fiction_title(self) -> tuple[str, str]:
@@ -242,13 +320,16 @@ class WorkFactory:
             fields.setdefault("place", place)
             fields.setdefault("place_code", W.CHINESE_PLACE_CODES.get(place))
             isbn_prefix = isbn_prefix or (group, registrant)
-        pages = fields.get("pages")
         if fields.get("lang") == "chi" or publisher in _ZH_PUBLISHERS:
-            fields.setdefault("price", f"CNY{max(12, round((pages or 200) * 0.13)):d}.{self.rng.choice(('00', '80', '50'))}")
+            yuan = max(12, round((fields.get("pages") or 200) * 0.13))
+            fields.setdefault("price", f"CNY{yuan}.{self.rng.choice(('00', '80', '50'))}")
         isbn = self._isbn(*isbn_prefix) if isbn_prefix else None
         self.manifestations.append(
             Manifestation(
-                id=f"m{len(self.manifestations) + 1:06d}", work_id=work_id, isbn13=isbn,
-                isbn_parts=isbn_prefix, **fields,
+                id=f"m{len(self.manifestations) + 1:06d}",
+                work_id=work_id,
+                isbn13=isbn,
+                isbn_parts=isbn_prefix,
+                **fields,
             )
         )

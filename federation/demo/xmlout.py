@@ -32,13 +32,23 @@ FORMATS = {
 # Characters XML 1.0 forbids (control characters, lone surrogates, U+FFFE/U+FFFF).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
-_TAG = re.compile(r"[0-9]{3}")
-_INDICATOR = {"marc21": re.compile(r"[0-9a-z ]"), "unimarc": re.compile(r"[0-9a-z| ]")}
-_CODE = {"marc21": re.compile(r"[0-9A-Za-z]"), "unimarc": re.compile(r"[0-9a-z]")}
+_DIGITS, _LOWER = "0123456789", "abcdefghijklmnopqrstuvwxyz"
+# Indicator values and subfield codes each schema allows (a subset for codes: letters, digits).
+_INDICATORS = {"marc21": set(_DIGITS + _LOWER + " "), "unimarc": set(_DIGITS + _LOWER + "| ")}
+_CODES = {"marc21": set(_DIGITS + _LOWER + _LOWER.upper()), "unimarc": set(_DIGITS + _LOWER)}
 _NAMES = {
     # format: (record, leader, control, data, subfield, tag attr, ind1, ind2, code attr)
-    "marc21": ("record", "leader", "controlfield", "datafield", "subfield", "tag", "ind1",
-               "ind2", "code"),
+    "marc21": (
+        "record",
+        "leader",
+        "controlfield",
+        "datafield",
+        "subfield",
+        "tag",
+        "ind1",
+        "ind2",
+        "code",
+    ),
     "unimarc": ("rec", "lab", "cf", "df", "sf", "t", "i1", "i2", "c"),
 }
 
@@ -53,8 +63,8 @@ def escape(text: str) -> str:
     if _SPECIAL.search(text) is None:
         return text  # the common case: nothing to escape or drop
     text = _NOT_XML.sub("", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
-        '"', "&quot;"
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
 
 
@@ -71,22 +81,25 @@ def render_marc(flavour: str, leader: str, fields: list[RawField]) -> bytes:
     """
     ns = MARC21_NS if flavour == "marc21" else UNIMARC_NS
     rec, lab, cf, df, sf, tag_at, i1_at, i2_at, code_at = _NAMES[flavour]
-    indicator, code_ok = _INDICATOR[flavour], _CODE[flavour]
+    indicators, codes = _INDICATORS[flavour], _CODES[flavour]
+    sf_open, sf_close = f'<{sf} {code_at}="', f"</{sf}>"
     out = [f'<{rec} xmlns="{ns}"><{lab}>{escape(leader)}</{lab}>']
     for tag, ind1, ind2, subfields in sorted(fields, key=_tag):
-        if not _TAG.fullmatch(tag):
+        if len(tag) != 3 or not tag.isdigit():
             continue
-        if is_control(tag):
+        if tag < "010":
             out.append(f'<{cf} {tag_at}="{tag}">{escape(subfields[0][1])}</{cf}>')
             continue
-        kept = [(c, v) for c, v in subfields if v and code_ok.fullmatch(c) and not v.isspace()]
+        kept = [
+            f'{sf_open}{c}">{escape(v)}{sf_close}'
+            for c, v in subfields
+            if c in codes and v and not v.isspace()
+        ]
         if not kept:
             continue  # the schemas require at least one subfield
-        i1 = ind1 if indicator.fullmatch(ind1) else " "
-        i2 = ind2 if indicator.fullmatch(ind2) else " "
-        out.append(f'<{df} {tag_at}="{tag}" {i1_at}="{i1}" {i2_at}="{i2}">')
-        out += [f'<{sf} {code_at}="{c}">{escape(v)}</{sf}>' for c, v in kept]
-        out.append(f"</{df}>")
+        i1 = ind1 if ind1 in indicators else " "
+        i2 = ind2 if ind2 in indicators else " "
+        out.append(f'<{df} {tag_at}="{tag}" {i1_at}="{i1}" {i2_at}="{i2}">{"".join(kept)}</{df}>')
     out.append(f"</{rec}>")
     return "".join(out).encode("utf-8")
 

@@ -161,6 +161,29 @@ def test_selective_harvest_by_dates(sickle):
         )
 
 
+def test_changes_during_a_harvest_are_neither_lost_nor_doubled():
+    repo = MemoryRepository("Changing Library", "", RECORDS, FORMATS, SETS)
+    later = START + timedelta(days=3650)
+    added = MemoryRecord("oai:city-library.example.org:new", later, RECORDS[0].payloads)
+    gone = RECORDS[900]  # not yet harvested when it is deleted
+    deleted = MemoryRecord(gone.identifier, later + timedelta(seconds=1), deleted=True)
+    with EndpointServer() as server:
+        url = server.start(OAIProvider(repo, page_size=100).wsgi_app())
+        seen = []
+        for header in Sickle(url).ListIdentifiers(metadataPrefix="marc21", ignore_deleted=False):
+            seen.append((header.identifier, header.deleted))
+            if len(seen) == 150:  # mid-harvest, between pages two and three
+                repo.put(added)
+                repo.put(deleted)
+    ids = [ident for ident, _ in seen]
+    assert len(ids) == len(set(ids)) == TOTAL + 1
+    assert ids == [i for i in expected() if i != gone.identifier] + [
+        added.identifier,
+        gone.identifier,
+    ]
+    assert seen[-1] == (gone.identifier, True)
+
+
 def test_identify_and_get_record(sickle, endpoint):
     identify = sickle.Identify()
     assert identify.repositoryName == "City Library"
