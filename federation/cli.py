@@ -101,7 +101,12 @@ def members() -> None:
 
 
 @members.command("import")
-@click.option("--file", "path", type=click.Path(dir_okay=False), help="Alliance file (default: setting ALLIANCE_FILE).")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False),
+    help="Alliance file (default: setting ALLIANCE_FILE).",
+)
 @pass_ctx
 def members_import(ctx: Context, path: str | None) -> None:
     """Load regions and members from the alliance file (safe to run again)."""
@@ -181,7 +186,9 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
 @main.command()
 @click.option("--port", default=None, type=int, help="Port of the web application (setting PORT).")
 @click.option("--seed", default=2026, show_default=True, help="Seed of the generated corpus.")
-@click.option("--check", "check_only", is_flag=True, help="Start everything, check it answers, then stop.")
+@click.option(
+    "--check", "check_only", is_flag=True, help="Start everything, check it answers, then stop."
+)
 @pass_ctx
 def demo(ctx: Context, port: int | None, seed: int, check_only: bool) -> None:
     """Run the demo alliance: member OAI-PMH endpoints on loopback and the web application."""

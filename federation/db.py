@@ -18,7 +18,7 @@ class Base(DeclarativeBase):
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """Turn on WAL and foreign keys for every SQLite connection (why: readers never block the harvester)."""
+    """Turn on WAL and foreign keys on every SQLite connection (readers never block writers)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")

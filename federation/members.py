@@ -99,7 +99,7 @@ def region_values(region) -> dict[str, Any]:
 
 
 def as_plain(value: Any) -> Any:
-    """Turn an alliance dataclass tree into JSON-storable values (dates, times, decimals as text)."""
+    """Turn an alliance dataclass tree into JSON values (dates, times, decimals as text)."""
     if dataclasses.is_dataclass(value):
         return {f.name: as_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):

@@ -89,7 +89,9 @@ class HarvestRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     member_code: Mapped[str] = mapped_column(ForeignKey("members.code", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))  # full | incremental | reconcile | record
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running | completed | failed
+    status: Mapped[str] = mapped_column(
+        String(16), default="running"
+    )  # running | completed | failed
     metadata_prefix: Mapped[str] = mapped_column(String(64))
     set_spec: Mapped[str | None] = mapped_column(String(200), nullable=True)
     from_date: Mapped[str | None] = mapped_column(String(32), nullable=True)  # as sent

@@ -34,34 +34,71 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("INSTANCE_PATH", str, "instance",
-            "Folder for the SQLite database, the search index, the secret key and logs."),
-    Setting("DATABASE_URL", str, "",
-            "SQLAlchemy URL of the record store; empty means an SQLite file in the instance "
-            "folder. PostgreSQL: postgresql+psycopg://user@host/dbname."),
-    Setting("ALLIANCE_FILE", str, "",
-            "YAML file describing regions, members and cost sharing; empty means the demo "
-            "alliance shipped in config/demo/alliance.yaml."),
-    Setting("SECRET_KEY", str, "",
-            "Key that signs sessions and tokens; empty means one is generated once and kept in "
-            "the instance folder."),
-    Setting("SEARCH_BACKEND", str, "tantivy",
-            "Search engine: tantivy (embedded, default) or elasticsearch (at scale).",
-            ("tantivy", "elasticsearch")),
-    Setting("ELASTICSEARCH_URL", str, "",
-            "URL of the Elasticsearch cluster when SEARCH_BACKEND is elasticsearch."),
-    Setting("DEFAULT_LOCALE", str, "zh_CN",
-            "Interface language when the reader has not chosen one.", ("zh_CN", "en")),
+    Setting(
+        "INSTANCE_PATH",
+        str,
+        "instance",
+        "Folder for the SQLite database, the search index, the secret key and logs.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        str,
+        "",
+        "SQLAlchemy URL of the record store; empty means an SQLite file in the instance "
+        "folder. PostgreSQL: postgresql+psycopg://user@host/dbname.",
+    ),
+    Setting(
+        "ALLIANCE_FILE",
+        str,
+        "",
+        "YAML file describing regions, members and cost sharing; empty means the demo "
+        "alliance shipped in config/demo/alliance.yaml.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        str,
+        "",
+        "Key that signs sessions and tokens; empty means one is generated once and kept in "
+        "the instance folder.",
+    ),
+    Setting(
+        "SEARCH_BACKEND",
+        str,
+        "tantivy",
+        "Search engine: tantivy (embedded, default) or elasticsearch (at scale).",
+        ("tantivy", "elasticsearch"),
+    ),
+    Setting(
+        "ELASTICSEARCH_URL",
+        str,
+        "",
+        "URL of the Elasticsearch cluster when SEARCH_BACKEND is elasticsearch.",
+    ),
+    Setting(
+        "DEFAULT_LOCALE",
+        str,
+        "zh_CN",
+        "Interface language when the reader has not chosen one.",
+        ("zh_CN", "en"),
+    ),
     Setting("HOST", str, "127.0.0.1", "Address the web server listens on."),
     Setting("PORT", int, 5000, "Port the web server listens on."),
-    Setting("LOG_LEVEL", str, "INFO", "Logging level.",
-            ("DEBUG", "INFO", "WARNING", "ERROR")),
-    Setting("HARVEST_TIMEOUT", float, 30.0,
-            "Seconds to wait for one OAI-PMH response before retrying."),
-    Setting("HARVEST_MAX_RETRIES", int, 5,
-            "Retries of one OAI-PMH request (timeouts, connection errors, 429, 5xx)."),
-    Setting("HARVEST_BACKOFF_CAP", float, 60.0,
-            "Longest wait in seconds between two retries, Retry-After included."),
+    Setting("LOG_LEVEL", str, "INFO", "Logging level.", ("DEBUG", "INFO", "WARNING", "ERROR")),
+    Setting(
+        "HARVEST_TIMEOUT", float, 30.0, "Seconds to wait for one OAI-PMH response before retrying."
+    ),
+    Setting(
+        "HARVEST_MAX_RETRIES",
+        int,
+        5,
+        "Retries of one OAI-PMH request (timeouts, connection errors, 429, 5xx).",
+    ),
+    Setting(
+        "HARVEST_BACKOFF_CAP",
+        float,
+        60.0,
+        "Longest wait in seconds between two retries, Retry-After included.",
+    ),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
@@ -84,8 +121,10 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
             value = int(str(value).strip())
         elif setting.type is float and not isinstance(value, bool):
             value = float(str(value).strip())
-        elif setting.type is str and isinstance(value, str | int | float) and not isinstance(
-            value, bool
+        elif (
+            setting.type is str
+            and isinstance(value, str | int | float)
+            and not isinstance(value, bool)
         ):
             value = str(value)
         else:
@@ -149,7 +188,7 @@ def load_settings(
     if config_file:
         _apply(values, _read_file(config_file), config_file)
     from_env = {
-        k[len(ENV_PREFIX):]: v
+        k[len(ENV_PREFIX) :]: v
         for k, v in environ.items()
         if k.startswith(ENV_PREFIX) and k != CONFIG_ENV
     }

@@ -54,7 +54,8 @@ def _fetch(session: requests.Session, base_url: str, verb: str, timeout: float):
         )
     error = root.find(f"{{{OAI_NS}}}error")
     if error is not None:
-        return f"{base_url} answered {verb} with the OAI error {error.get('code')}: {error.text or ''}".strip()
+        code, text = error.get("code"), (error.text or "").strip()
+        return f"{base_url} answered {verb} with the OAI error {code}: {text}".rstrip(": ")
     return root
 
 
@@ -73,9 +74,7 @@ def check_endpoint(base_url: str, metadata_prefix: str, timeout: float = 10.0) -
         formats = _fetch(session, base_url, "ListMetadataFormats", timeout)
         if isinstance(formats, str):
             return report.fail(formats)
-        report.formats = [
-            el.text or "" for el in formats.iter(f"{{{OAI_NS}}}metadataPrefix")
-        ]
+        report.formats = [el.text or "" for el in formats.iter(f"{{{OAI_NS}}}metadataPrefix")]
     if metadata_prefix not in report.formats:
         offered = ", ".join(report.formats) or "none"
         report.fail(

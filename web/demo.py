@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from urllib.parse import urlsplit
 
 import click
 import requests
-from werkzeug.serving import make_server
 
 from federation.alliance import Alliance
 
@@ -47,7 +45,9 @@ def member_repositories(alliance: Alliance, corpus) -> dict[str, object]:
             records=corpus.records[m.code],
             formats=[MetadataFormat(*f) for f in corpus.formats(m.code)],
             sets=[SetSpec(*s) for s in corpus.sets(m.code)],
-            admin_emails=(m.liaison.email,) if getattr(m.liaison, "email", None) else ("admin@example.org",),
+            admin_emails=(m.liaison.email,)
+            if getattr(m.liaison, "email", None)
+            else ("admin@example.org",),
         )
     return repos
 
@@ -71,29 +71,23 @@ def start_member_endpoints(alliance: Alliance, corpus):
     return server
 
 
-class WebServer:
-    """The Flask app on a threaded werkzeug server in a background thread."""
+def start_web(app, host: str, port: int):
+    """Serve the app on a threaded server in the background; say so plainly if the port is taken."""
+    from web.oai.server import EndpointServer
 
-    def __init__(self, app, host: str, port: int) -> None:
-        try:
-            self.server = make_server(host, port, app, threaded=True)
-        except OSError as exc:
-            raise click.ClickException(
-                f"cannot listen on {host}:{port} ({exc.strerror}); set FEDERATION_PORT or --port"
-            ) from None
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> WebServer:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
+    server = EndpointServer()
+    try:
+        server.start(app, host=host, port=port)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror}); set FEDERATION_PORT or --port"
+        ) from None
+    return server
 
 
 def serve_forever(app, host: str, port: int) -> None:
     """Run the app until interrupted."""
-    web = WebServer(app, host, port).start()
+    web = start_web(app, host, port)
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl-C to stop)")
     _wait_for_interrupt()
     web.stop()
@@ -133,7 +127,9 @@ def run_demo(ctx, port: int, seed: int, check_only: bool) -> None:
     ctx.db.upgrade()
     with ctx.db.session() as session:
         _, members = import_alliance(session, alliance)
-    click.echo(f"Alliance: {alliance.name_en} — {len(alliance.members)} members ({members.summary()}).")
+    click.echo(
+        f"Alliance: {alliance.name_en} — {len(alliance.members)} members ({members.summary()})."
+    )
     started = time.perf_counter()
     corpus = build_corpus(member_profiles(alliance), seed=seed)
     summary = corpus_summary(corpus)
@@ -142,10 +138,10 @@ def run_demo(ctx, port: int, seed: int, check_only: bool) -> None:
         f"(seed {seed}); truth written to {_write_truth(corpus, settings)}"
     )
     endpoints = start_member_endpoints(alliance, corpus)
-    web = WebServer(create_app({"PORT": port}), settings["HOST"], port).start()
+    web = start_web(create_app({"PORT": port}), settings["HOST"], port)
     home = f"http://{settings['HOST']}:{port}/"
     try:
-        _print_what_to_open(alliance, home)
+        _print_what_to_open(alliance, home, check_only)
         if check_only:
             problems = _self_check(alliance, home)
             for p in problems:
@@ -169,7 +165,7 @@ def _write_truth(corpus, settings) -> str:
     return str(path)
 
 
-def _print_what_to_open(alliance: Alliance, home: str) -> None:
+def _print_what_to_open(alliance: Alliance, home: str, check_only: bool) -> None:
     click.echo("")
     click.echo(f"  Open the alliance in your browser:  {home}")
     click.echo("  Demo sign-ins: none yet — accounts and roles arrive with the accounts issue;")
@@ -178,4 +174,5 @@ def _print_what_to_open(alliance: Alliance, home: str) -> None:
     for m in alliance.members:
         click.echo(f"    {m.code:<14} {m.oai.base_url}?verb=Identify   ({m.oai.metadata_prefix})")
     click.echo("")
-    click.echo("  Press Ctrl-C to stop.")
+    if not check_only:
+        click.echo("  Press Ctrl-C to stop.")

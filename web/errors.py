@@ -39,9 +39,7 @@ def handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException) and not isinstance(exc, InternalServerError):
         return handle_http_error(exc)
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return _respond(
-        500, "internal_error", "Something went wrong on our side; it has been logged."
-    )
+    return _respond(500, "internal_error", "Something went wrong on our side; it has been logged.")
 
 
 def init_app(app: Flask) -> None:

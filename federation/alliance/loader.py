@@ -32,6 +32,21 @@ _YAML_HINTS = {
 }
 
 
+class SafeLoader(yaml.SafeLoader):
+    """yaml.safe_load's loader, but an impossible date (2026-13-40) is a YAML error with a line."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode):  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a real date ({exc})", node.start_mark
+            ) from None
+
+
+SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeLoader.construct_yaml_timestamp)
+
+
 def load_alliance(path: str | Path) -> Alliance:
     """Load and check an alliance file; raise AllianceFileError naming the first problem."""
     shown = str(path)
@@ -86,7 +101,7 @@ def load_ill_policy(plain: dict[str, Any]) -> IllPolicy:
 
 def _parse(text: str, source: str) -> dict:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader, dates checked
     except yaml.YAMLError as exc:
         raise _yaml_error(source, exc) from None
     if data is None:

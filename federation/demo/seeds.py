@@ -33,66 +33,14 @@ _ISBD_END = re.compile(r"[\s:/;=,.]+$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # Rough LC class -> CLC class, so English seed books fall into a CLC set (longest prefix wins).
-_LCC_TO_CLC = (
-    ("QA76", "TP3"),
-    ("QA", "O1"),
-    ("QB", "P1"),
-    ("QC", "O4"),
-    ("QD", "O6"),
-    ("QE", "P5"),
-    ("QK", "Q94"),
-    ("QL", "Q95"),
-    ("QR", "Q93"),
-    ("Q", "Q"),
-    ("RX", "R2"),
-    ("R", "R"),
-    ("PZ", "I712.4"),
-    ("PS", "I712"),
-    ("PR", "I561"),
-    ("PQ", "I565"),
-    ("PT", "I516"),
-    ("PN", "I0"),
-    ("PE", "H31"),
-    ("P", "H"),
-    ("KF", "D971.2"),
-    ("K", "D9"),
-    ("J", "D"),
-    ("HF", "F7"),
-    ("HG", "F83"),
-    ("HB", "F0"),
-    ("HX", "D0"),
-    ("HQ", "C91"),
-    ("HA", "C8"),
-    ("H", "C"),
-    ("E", "K712"),
-    ("F", "K712"),
-    ("DS", "K3"),
-    ("DT", "K4"),
-    ("DA", "K56"),
-    ("D", "K"),
-    ("C", "K81"),
-    ("BF", "B84"),
-    ("BJ", "B82"),
-    ("B", "B9"),
-    ("GV", "G8"),
-    ("G", "K9"),
-    ("L", "G4"),
-    ("M", "J6"),
-    ("NA", "TU"),
-    ("N", "J"),
-    ("TX", "TS97"),
-    ("TR", "J4"),
-    ("TN", "TD"),
-    ("TD", "X"),
-    ("TC", "TV"),
-    ("TA", "TU"),
-    ("T", "T"),
-    ("S", "S"),
-    ("U", "E"),
-    ("V", "E"),
-    ("Z", "G25"),
-    ("A", "Z"),
-)
+_LCC_TABLE = """
+    QA76=TP3 QA=O1 QB=P1 QC=O4 QD=O6 QE=P5 QK=Q94 QL=Q95 QR=Q93 Q=Q RX=R2 R=R PZ=I712.4
+    PS=I712 PR=I561 PQ=I565 PT=I516 PN=I0 PE=H31 P=H KF=D971.2 LAW=D9 K=D9 J=D HF=F7 HG=F83
+    HB=F0 HX=D0 HQ=C91 HA=C8 H=C E=K712 F=K712 DS=K3 DT=K4 DA=K56 D=K C=K81 BF=B84 BJ=B82
+    B=B9 GV=G8 G=K9 L=G4 M=J6 NA=TU N=J TX=TS97 TR=J4 TN=TD TD=X TC=TV TA=TU T=T S=S U=E V=E
+    Z=G25 A=Z
+"""
+_LCC_TO_CLC = dict(pair.split("=") for pair in _LCC_TABLE.split())
 # Chinese records without a class number (e-books): class by a word of the title.
 _CLC_BY_WORD = (("小说", "I247.7"), ("散文", "I267"), ("随笔", "I267"), ("杂文", "I266"))
 
@@ -107,9 +55,10 @@ def load_seeds() -> list[Manifestation]:
 
 def lcc_to_clc(lcc: str | None) -> str | None:
     """Return a rough CLC class for an LC class number."""
-    if not lcc:
-        return None
-    return next((clc for prefix, clc in _LCC_TO_CLC if lcc.startswith(prefix)), None)
+    for length in (4, 3, 2, 1):
+        if lcc and lcc[:length] in _LCC_TO_CLC:
+            return _LCC_TO_CLC[lcc[:length]]
+    return None
 
 
 # -- reading ----------------------------------------------------------------------------

@@ -37,7 +37,6 @@ def unimarc_record(
     local_id: str, member: str, stamp: datetime, d: Description, holding: Holding
 ) -> bytes:
     """Return the UNIMARC slim record a member catalogued from description ``d``."""
-    code = member.upper()
     fields: list[RawField] = [
         ("001", "", "", (("", local_id),)),
         ("005", "", "", (("", stamp.strftime("%Y%m%d%H%M%S.0")),)),
@@ -46,37 +45,36 @@ def unimarc_record(
         ("102", " ", " ", _subs(("a", _country(d)), ("b", d.place_code))),
         ("105", " ", " ", (("a", "y   z   000yy"),)),
         ("106", " ", " ", (("a", "r"),)),
-        (
-            "200",
-            "1",
-            " ",
-            _subs(
-                ("a", d.title),
-                ("b", "电子资源" if d.online else None),
-                ("e", d.subtitle),
-                ("f", d.responsibility),
-                ("g", d.translator_statement),
-            ),
-        ),
-        ("210", " ", " ", _subs(("a", d.place), ("c", d.publisher), ("d", d.year))),
-        ("801", " ", "0", (("a", "CN"), ("b", code), ("c", stamp.strftime("%Y%m%d")))),
+        ("801", " ", "0", (("a", "CN"), ("b", member.upper()), ("c", f"{stamp:%Y%m%d}"))),
     ]
-    if d.isbn or d.price:
-        fields.append(("010", " ", " ", _subs(("a", d.isbn), ("d", d.price))))
-    if d.edition:
-        fields.append(("205", " ", " ", (("a", d.edition),)))
-    if d.pages or d.size:
-        fields.append(("215", " ", " ", _subs(("a", d.pages), ("d", d.size))))
-    if d.series:
-        fields.append(("225", "2", " ", (("a", d.series),)))
-    if d.original_title:
-        fields.append(("500", "1", "0", (("a", d.original_title),)))
+    fields += _description(d)
     fields += [("606", "0", " ", _subject(h)) for h in d.subjects]
     if d.clc:
         fields.append(("690", " ", " ", (("a", d.clc), ("v", "5"))))
     fields += _names(d)
     fields += holdings_905_995(member, holding)
     return render_marc("unimarc", LEADER_ONLINE if d.online else LEADER, fields)
+
+
+def _description(d: Description) -> list[RawField]:
+    """Return the ISBD areas: 010, 200, 205, 210, 215, 225 and 500."""
+    title = _subs(
+        ("a", d.title),
+        ("b", "电子资源" if d.online else None),
+        ("e", d.subtitle),
+        ("f", d.responsibility),
+        ("g", d.translator_statement),
+    )
+    fields: list[RawField] = [
+        ("010", " ", " ", _subs(("a", d.isbn), ("d", d.price))),
+        ("200", "1", " ", title),
+        ("205", " ", " ", _subs(("a", d.edition))),
+        ("210", " ", " ", _subs(("a", d.place), ("c", d.publisher), ("d", d.year))),
+        ("215", " ", " ", _subs(("a", d.pages), ("d", d.size))),
+        ("225", "2", " ", _subs(("a", d.series))),
+        ("500", "1", "0", _subs(("a", d.original_title))),
+    ]
+    return [f for f in fields if f[3]]  # an area with nothing in it is left out
 
 
 def unimarc_raw(local_id: str, member: str, stamp: datetime, m: Manifestation, holding) -> bytes:

@@ -133,17 +133,12 @@ class WorkFactory:
         year = rng.randint(1995, self.latest_year - 4)
         pub = rng.choice(W.ENGLISH_PUBLISHERS)
         title_en = pattern[1].format(T=en)
-        subtitle_en = pattern[3]
         base = dict(audience="academic", clc=clc, lcc=lcc, popularity=rng.lognormvariate(-0.3, 0.9))
-        editions = rng.choices((1, 2), (0.75, 0.25))[0]
-        for number in range(1, editions + 1):
+        book = dict(base, lang="eng", title=title_en, subtitle=pattern[3], names=names, size_cm=24)
+        for number in range(1, rng.choices((1, 2), (0.75, 0.25))[0] + 1):
             self._add(
                 work,
-                **base,
-                lang="eng",
-                title=title_en,
-                subtitle=subtitle_en,
-                names=names,
+                **book,
                 year=year + 5 * (number - 1),
                 publisher=pub[0],
                 place=pub[1],
@@ -152,24 +147,18 @@ class WorkFactory:
                 edition=number,
                 edition_statement=ORDINALS_EN.get(number),
                 pages=rng.randint(250, 900),
-                size_cm=24,
                 subjects=(f"{en[0]}{en[1:].lower()}",),
             )
         if rng.random() < 0.45:
             self._translation(work, base, zh, pattern, names, title_en, year, "academic")
-        if rng.random() < 0.15:
+        if rng.random() < 0.15:  # an English-language reprint by a Chinese publisher
             self._add(
                 work,
-                **base,
-                lang="eng",
-                title=title_en,
-                subtitle=subtitle_en,
-                names=names,
+                **book,
                 year=min(self.latest_year, year + rng.randint(1, 3)),
                 publisher=rng.choice(REPRINT_PUBLISHERS),
                 edition_statement="英文影印版",
                 pages=rng.randint(250, 900),
-                size_cm=24,
                 subjects=(zh,),
             )
 

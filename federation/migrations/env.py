@@ -11,7 +11,9 @@ target_metadata = Base.metadata
 
 def run_migrations_online() -> None:
     """Run the migrations inside one transaction on the configured engine."""
-    engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = config.attributes.get("engine") or make_engine(
+        config.get_main_option("sqlalchemy.url")
+    )
     with engine.connect() as connection:
         context.configure(
             connection=connection,

@@ -191,7 +191,8 @@ def _parse_marcxml(element, flavour: str, specs, member: str | None, keep_raw: b
         element = unwrap_record(element, _XML_NAMESPACES[flavour], _LABELS[flavour])
     except ValueError as exc:
         raise RecordRejected(str(exc)) from None
-    data = read_marcxml(element, _wanted(flavour, specs))
+    builder = marc21 if flavour == "marc21" else unimarc
+    data = read_marcxml(element, _wanted(flavour, specs), builder.INDICATORS)
     record = _build(data, flavour, specs, member)
     data.element = None  # do not keep the tree alive through the record
     if keep_raw:

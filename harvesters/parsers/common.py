@@ -71,11 +71,20 @@ def system_numbers(data: MarcData, tag: str) -> list[tuple[str, str]]:
 
 def subject_heading(field, main: str, subdivisions: str) -> str | None:
     """Join a heading and its subdivisions: "Economic development -- China -- 1994"."""
-    parts = [v.strip() for v in subfields(field, main)]
-    head = ", ".join(p for p in parts if p) if parts else ""
-    subs = [v.strip() for v in subfields(field, subdivisions) if v.strip()]
-    text = " -- ".join([head, *subs]) if head else " -- ".join(subs)
-    return clean_heading(text)
+    head: list[str] = []
+    subs: list[str] = []
+    for code, value in field[2]:
+        if code in main:
+            value = value.strip()
+            if value:
+                head.append(value)
+        elif code in subdivisions:
+            value = value.strip()
+            if value:
+                subs.append(value)
+    if head:
+        subs.insert(0, ", ".join(head))
+    return clean_heading(" -- ".join(subs)) if subs else None
 
 
 def subjects(data: MarcData, tags, subdivisions: str, main: str = "a") -> list[str]:
@@ -83,8 +92,11 @@ def subjects(data: MarcData, tags, subdivisions: str, main: str = "a") -> list[s
     found: list[str] = []
     fields = data.fields
     for tag in tags:
-        for field in fields.get(tag, ()):
-            add_unique(found, subject_heading(field, main, subdivisions))
+        if tag in fields:
+            for field in fields[tag]:
+                heading = subject_heading(field, main, subdivisions)
+                if heading and heading not in found:
+                    found.append(heading)
     return found
 
 

@@ -19,9 +19,10 @@ from harvesters.parsers.text import (
 )
 
 WANTED = frozenset(
-    "010 015 020 022 035 041 050 080 082 084 100 110 111 245 246 250 260 264 300 440 490 "
+    "001 003 007 008 010 015 020 022 035 041 050 080 082 084 100 110 111 245 246 250 260 264 300 440 490 "
     "600 610 611 630 650 651 653 700 710 711 830 880".split()
 )
+INDICATORS = frozenset({"264"})  # the only indicator read: 264 ind2 = publication
 _NAME_TAGS = (("100", "personal"), ("110", "corporate"), ("111", "corporate"),
               ("700", "personal"), ("710", "corporate"), ("711", "corporate"))  # fmt: skip
 _SUBJECT_TAGS = ("600", "610", "611", "630", "650", "651", "653")
@@ -65,21 +66,37 @@ def _no_title_reason(data: MarcData) -> str:
 
 
 def _title(data: MarcData, record: BibRecord) -> None:
-    fields = data.fields.get("245")
-    if fields:
-        field = fields[0]
-        record.title = clean_title(subfield(field, "a") or subfield(field, "k"))
-        record.subtitle = clean_title(subfield(field, "b"))
-        record.part_numbers = [v for v in map(clean, subfields(field, "n")) if v]
-        record.part_names = [v for v in map(clean_title, subfields(field, "p")) if v]
+    fields = data.fields
+    if "245" in fields:
+        title = subtitle = None
+        numbers: list[str] = []
+        names: list[str] = []
+        for code, value in fields["245"][0][2]:
+            if code == "a" or (code == "k" and title is None):
+                title = title or value
+            elif code == "b":
+                subtitle = subtitle or value
+            elif code == "n":
+                numbers.append(value)
+            elif code == "p":
+                names.append(value)
+        record.title = clean_title(title)
+        record.subtitle = clean_title(subtitle)
+        record.part_numbers = [v for v in map(clean, numbers) if v]
+        record.part_names = [v for v in map(clean_title, names) if v]
+    if "880" in fields or "246" in fields:
+        record.other_titles = _other_titles(fields)
+
+
+def _other_titles(fields) -> list[str]:
     others: list[str] = []
-    for field in data.fields.get("880", ()):
+    for field in fields.get("880", ()):
         link = subfield(field, "6") or ""
         if link.startswith("245"):  # the title in its original script (CJK, Arabic, ...)
             add_unique(others, clean_title(subfield(field, "a")))
-    for field in data.fields.get("246", ()):
+    for field in fields.get("246", ()):
         add_unique(others, clean_title(subfield(field, "a")))
-    record.other_titles = others
+    return others
 
 
 def _identifiers(data: MarcData, record: BibRecord) -> None:
@@ -100,28 +117,39 @@ def _identifiers(data: MarcData, record: BibRecord) -> None:
     record.national_bib_numbers = national
 
 
-def _name(field: Field, kind: str) -> str | None:
-    if kind == "personal":
-        return clean_name(" ".join(subfields(field, "ab")))
-    return join_corporate(subfields(field, "ab"))
-
-
 def _names(data: MarcData, record: BibRecord) -> None:
     names: list[Name] = []
-    seen = set()
     fields = data.fields
     for tag, kind in _NAME_TAGS:
-        for field in fields.get(tag, ()):
-            if tag[0] == "7" and subfield(field, "t"):
-                continue  # a name-title entry points at another work, not a contributor
-            name = _name(field, kind)
-            if not name:
-                continue
-            role = subfield(field, "4") or clean(subfield(field, "e"))
-            if (name, role) not in seen:
-                seen.add((name, role))
-                names.append(Name(name, role, kind))
+        if tag not in fields:
+            continue
+        for field in fields[tag]:
+            parts: list[str] = []
+            role = term = None
+            for code, value in field[2]:
+                if code == "a" or code == "b":
+                    parts.append(value)
+                elif code == "4":
+                    role = role or value.strip()
+                elif code == "e":
+                    term = term or value
+                elif code == "t" and tag[0] == "7":
+                    break  # a name-title entry points at another work, not a contributor
+            else:
+                if kind == "personal":
+                    name = clean_name(" ".join(parts))
+                else:
+                    name = join_corporate(parts)
+                if name:
+                    _add_name(names, Name(name, role or clean(term), kind))
     record.names = names
+
+
+def _add_name(names: list[Name], name: Name) -> None:
+    for known in names:
+        if known.name == name.name and known.role == name.role:
+            return
+    names.append(name)
 
 
 def _imprint(data: MarcData, record: BibRecord, fixed: str) -> None:

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-# (ind1, ind2, [(code, value), ...])
-Field = tuple[str, str, list[tuple[str, str]]]
+# (ind1, ind2, [(code, value), ...]); indicators are None when the parser did not ask for them
+Field = tuple[str | None, str | None, list[tuple[str, str]]]
 
 MARC21_NS = "http://www.loc.gov/MARC21/slim"
 UNIMARC_NAMESPACES = (
@@ -114,66 +114,42 @@ def unwrap_record(element, expected_ns: Iterable[str], label: str):
     return element
 
 
-def read_marcxml(record, wanted: frozenset[str]) -> MarcData:
-    """Read leader, control fields and the wanted data fields from a MARCXML <record>."""
+def read_marcxml(record, wanted: frozenset[str], indicators: frozenset[str]) -> MarcData:
+    """Read the leader, wanted control fields and wanted data fields of a MARCXML <record>.
+
+    Every call into lxml costs about as much as the rest of the normalisation, so each field
+    costs one get("tag"); indicators are read only for tags in `indicators` (None elsewhere).
+    """
     data = MarcData()
     data.element = record
     control = data.control
     fields = data.fields
-    order = None  # attribute positions (tag, ind1, ind2), learnt from the record's first datafield
     for child in record:
-        values = child.values()
-        count = len(values)
-        if count == 3:
-            if order is None:
-                order = _attribute_order(child)
-            tag = values[order[0]] if order else None
-            if tag is not None and len(tag) == 3:
-                ind1, ind2 = values[order[1]], values[order[2]]
-            else:  # attributes named or ordered unusually: ask by name
-                tag, ind1, ind2 = _named_attributes(child)
-        elif count == 0:
-            if localname(child) == "leader":
+        tag = child.get("tag")
+        if tag is None:
+            if data.leader is None and localname(child) == "leader":
                 data.leader = child.text or ""
             continue
-        elif count == 1 and len(child) == 0:  # a controlfield: one attribute, no subfields
-            tag = values[0]
+        if tag not in wanted:
+            continue
+        if tag[:2] == "00":
             if tag not in control:
                 control[tag] = child.text or ""
             continue
-        else:  # datafield without indicators, or with extra attributes
-            tag, ind1, ind2 = _named_attributes(child)
-        if tag not in wanted:
-            continue
         subs = []
         for sub in child:
-            code = sub.values()
-            if len(code) != 1:
-                code = sub.get("code")
-                if code is None:
-                    continue
-            else:
-                code = code[0]
-            subs.append((code, sub.text or ""))
-        if tag in fields:
-            fields[tag].append((ind1, ind2, subs))
+            code = sub.get("code")
+            if code is not None:
+                subs.append((code, sub.text or ""))
+        if tag in indicators:
+            field = (child.get("ind1") or " ", child.get("ind2") or " ", subs)
         else:
-            fields[tag] = [(ind1, ind2, subs)]
+            field = (None, None, subs)
+        if tag in fields:
+            fields[tag].append(field)
+        else:
+            fields[tag] = [field]
     return data
-
-
-def _attribute_order(datafield) -> tuple[int, int, int] | tuple[()]:
-    # Serialisers write the three attributes in one order throughout a record; reading them
-    # with one values() call instead of three get() calls is most of MARCXML's parse cost.
-    keys = datafield.keys()
-    try:
-        return keys.index("tag"), keys.index("ind1"), keys.index("ind2")
-    except ValueError:
-        return ()
-
-
-def _named_attributes(datafield) -> tuple[str | None, str, str]:
-    return datafield.get("tag"), datafield.get("ind1") or " ", datafield.get("ind2") or " "
 
 
 def tags_present(record) -> set[str]:

@@ -8,9 +8,9 @@ import unicodedata
 # Characters XML 1.0 forbids (C0 controls other than tab/LF/CR, lone surrogates, U+FFFE/F).
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # ISBD punctuation left at the end of a subfield: "Title /", "Paris :", "Vrin,".
-_TRAILING_PUNCT = re.compile(r"[\s/:;=,]+$")
-# Non-sorting markers: C1 NSB/NSE (MARC, UNIMARC), ISO 5426 NSB/NSE, and "<<The >>" (BnF, BNR).
-_NONSORT = re.compile("[\x88\x89\x98\x9c]|<<|>>")
+_TRAILING_PUNCT = " /:;=,\t\n\r"
+# Non-sorting markers: C1 NSB/NSE (MARC, UNIMARC) and ISO 5426 NSB/NSE; "<<The >>" (BnF, BNR).
+_NONSORT = str.maketrans("", "", "\x88\x89\x98\x9c")
 _BRACKETS = re.compile(r"^\[(.*)\]$")
 _YEAR = re.compile(r"(?<!\d)(1\d{3}|20\d{2})(?!\d)")
 _PAGE_UNIT = re.compile(
@@ -59,15 +59,20 @@ def clean(text: str | None) -> str | None:
     """Strip blanks and trailing ISBD punctuation; return None for an empty result."""
     if not text:
         return None
-    text = _TRAILING_PUNCT.sub("", text).strip()
-    return nfc(text) if text else None
+    text = text.rstrip(_TRAILING_PUNCT).lstrip()
+    if not text:
+        return None
+    return text if text.isascii() else nfc(text)
 
 
 def clean_title(text: str | None) -> str | None:
     """Clean a title: drop non-sorting markers, ISBD punctuation and a final period."""
     if not text:
         return None
-    text = _NONSORT.sub("", text)
+    if "<<" in text:
+        text = text.replace("<<", "").replace(">>", "")
+    if not text.isascii():
+        text = text.translate(_NONSORT)
     text = clean(text)
     if text and text.endswith(".") and not text.endswith("..."):
         last_word = text.rsplit(None, 1)[-1]

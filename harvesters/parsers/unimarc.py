@@ -23,9 +23,10 @@ from harvesters.parsers.text import (
 )
 
 WANTED = frozenset(
-    "010 011 020 035 100 101 110 135 200 205 210 214 215 225 410 510 517 600 601 602 604 605 "
+    "001 010 011 020 035 100 101 110 135 200 205 210 214 215 225 410 510 517 600 601 602 604 605 "
     "606 607 610 675 676 680 686 690 692 700 701 702 710 711 712".split()
 )
+INDICATORS: frozenset[str] = frozenset()  # no indicator changes what is read
 _NAME_TAGS = (("700", "personal"), ("710", "corporate"), ("701", "personal"),
               ("711", "corporate"), ("702", "personal"), ("712", "corporate"))  # fmt: skip
 _SUBJECT_TAGS = ("600", "601", "602", "604", "605", "606", "607", "610")

@@ -15,7 +15,7 @@ from sickle import Sickle
 
 from federation.alliance import load_alliance
 from federation.demo import build_corpus
-from tests.conftest import DEMO_ALLIANCE, REPO_ROOT, TEST_DATA
+from tests.conftest import DEMO_ALLIANCE, TEST_DATA
 from web.demo import member_profiles, member_repositories
 from web.oai.provider import OAIProvider
 from web.oai.server import EndpointServer
@@ -59,7 +59,9 @@ def _pages(url: str, prefix: str):
 def test_every_member_answers_identify_with_a_valid_response(demo, xsd):
     alliance, _corpus, urls = demo
     for member in alliance.members:
-        doc = etree.fromstring(requests.get(urls[member.code], params={"verb": "Identify"}, timeout=10).content)
+        doc = etree.fromstring(
+            requests.get(urls[member.code], params={"verb": "Identify"}, timeout=10).content
+        )
         assert xsd.validate(doc), (member.code, xsd.error_log.last_error)
         assert member.name_zh in doc.findtext(f"{OAI}Identify/{OAI}repositoryName")
 
@@ -117,11 +119,21 @@ def test_demo_command_serves_the_home_page_and_every_endpoint(tmp_path):
     if not _ports_free(alliance):
         pytest.fail("the demo's member ports (5101+) are taken: is a demo already running?")
     port = _free_port()
-    env = {**os.environ, "FEDERATION_INSTANCE_PATH": str(tmp_path / "instance"), "FEDERATION_PORT": str(port)}
+    env = {
+        **os.environ,
+        "FEDERATION_INSTANCE_PATH": str(tmp_path / "instance"),
+        "FEDERATION_PORT": str(port),
+    }
     env.pop("FEDERATION_DATABASE_URL", None)
     federation = Path(sys.executable).with_name("federation")
-    proc = subprocess.Popen([str(federation), "demo"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [str(federation), "demo"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         home = _wait_for(f"http://127.0.0.1:{port}/", proc)
         assert alliance.name_zh in home

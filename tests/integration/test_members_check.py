@@ -12,7 +12,9 @@ from web.oai.server import EndpointServer
 pytestmark = pytest.mark.integration
 
 DC = MetadataFormat(
-    "oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/"
+    "oai_dc",
+    "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
+    "http://www.openarchives.org/OAI/2.0/oai_dc/",
 )
 
 
@@ -30,8 +32,9 @@ def _html_app(environ, start_response):
 @pytest.fixture
 def servers():
     with EndpointServer() as server:
-        repo = MemoryRepository("DC only", "http://127.0.0.1/oai", [], [DC],
-                                earliest=datetime(2020, 1, 1, tzinfo=UTC))
+        repo = MemoryRepository(
+            "DC only", "http://127.0.0.1/oai", [], [DC], earliest=datetime(2020, 1, 1, tzinfo=UTC)
+        )
         yield {
             "dc_only": server.start(OAIProvider(repo).wsgi_app()),
             "html": server.start(_html_app),
@@ -42,7 +45,9 @@ def test_unreachable_endpoint_is_reported_plainly():
     url = f"http://127.0.0.1:{_free_port()}/oai"
     report = check_endpoint(url, "marc21", timeout=3)
     assert not report.ok
-    assert report.problems == [f"cannot connect to {url}: nothing answers there (is the server running?)"]
+    assert report.problems == [
+        f"cannot connect to {url}: nothing answers there (is the server running?)"
+    ]
 
 
 def test_a_web_page_instead_of_oai_is_reported_plainly(servers):
@@ -83,6 +88,9 @@ def test_cli_check_reports_each_member(servers, runner, tmp_path, monkeypatch):
     result = runner.invoke(main, args)
     assert result.exit_code == 1, result.output
     assert f"OK    {members[0]['code']}" in result.output
-    assert f"FAIL  {members[1]['code']}" in result.output and "not an OAI-PMH response" in result.output
+    assert (
+        f"FAIL  {members[1]['code']}" in result.output
+        and "not an OAI-PMH response" in result.output
+    )
     assert f"FAIL  {members[2]['code']}" in result.output and "cannot connect" in result.output
     assert "1 of 3 endpoints OK." in result.output

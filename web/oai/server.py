@@ -33,8 +33,9 @@ class EndpointServer:
         """Serve ``app`` on ``host:port`` (0 = any free port); return the base URL bound."""
         server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
         bound = server.server_port
+        # A short poll interval lets the demo stop a dozen servers in about a second.
         thread = threading.Thread(
-            target=server.serve_forever, name=f"oai-endpoint-{bound}", daemon=True
+            target=server.serve_forever, args=(0.1,), name=f"endpoint-{bound}", daemon=True
         )
         thread.start()
         with self._lock:

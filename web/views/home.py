@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from federation.members import AllianceOverview, alliance_overview
 from web import get_db
@@ -21,6 +22,20 @@ TYPE_LABELS = {
     "school": _l("school library"),
     "community": _l("community library"),
 }
+
+
+def type_count_label(kind: str, count: int) -> str:
+    """Say "3 university libraries" in the reader's language."""
+    forms = {
+        "university": ngettext("%(num)d university library", "%(num)d university libraries", count),
+        "public": ngettext("%(num)d public library", "%(num)d public libraries", count),
+        "research": ngettext("%(num)d research library", "%(num)d research libraries", count),
+        "school": ngettext("%(num)d school library", "%(num)d school libraries", count),
+        "community": ngettext("%(num)d community library", "%(num)d community libraries", count),
+    }
+    return forms.get(kind, f"{count} {kind}")
+
+
 KIND_LABELS = {"urban": _l("urban"), "rural": _l("rural"), "mixed": _l("urban and rural")}
 
 
@@ -28,8 +43,16 @@ KIND_LABELS = {"urban": _l("urban"), "rural": _l("rural"), "mixed": _l("urban an
 class MapPoint:
     x: float
     y: float
+    number: int
     label: str
     type: str
+
+
+@dataclass
+class MapLabel:
+    x: float
+    y: float
+    text: str
 
 
 @dataclass
@@ -37,31 +60,53 @@ class SchematicMap:
     width: int
     height: int
     points: list[MapPoint]
+    districts: list[MapLabel]
+    numbers: dict[str, int]  # member code -> the number drawn on its dot
 
 
-def schematic_map(overview: AllianceOverview, locale: str, width: int = 640,
-                  height: int = 360, pad: int = 30) -> SchematicMap:
-    """Place every member by its coordinates in an SVG box (equirectangular, north up)."""
+def schematic_map(
+    overview: AllianceOverview, locale: str, width: int = 640, pad: int = 40
+) -> SchematicMap:
+    """Place every member by its coordinates on a numbered SVG sketch (north up)."""
     members = [m for d in overview.districts for m in d.members]
     if not members:
-        return SchematicMap(width, height, [])
+        return SchematicMap(width, 0, [], [], {})
     lats = [m.latitude for m in members]
     lons = [m.longitude for m in members]
     # Longitude degrees shrink with latitude; scale them so the map is not stretched.
     kx = math.cos(math.radians(sum(lats) / len(lats)))
     span_x = max((max(lons) - min(lons)) * kx, 1e-6)
     span_y = max(max(lats) - min(lats), 1e-6)
-    scale = min((width - 2 * pad - 160) / span_x, (height - 2 * pad) / span_y)
-    points = [
-        MapPoint(
-            x=round(pad + (m.longitude - min(lons)) * kx * scale, 1),
-            y=round(height - pad - (m.latitude - min(lats)) * scale, 1),
-            label=m.name(locale),
-            type=m.type if m.type in ("university", "public") else "other",
+    scale = min((width - 2 * pad - 40) / span_x, 420 / span_y)
+    height = round(span_y * scale + 2 * pad)
+
+    def project(lat: float, lon: float) -> tuple[float, float]:
+        return (
+            round(pad + (lon - min(lons)) * kx * scale, 1),
+            round(height - pad - (lat - min(lats)) * scale, 1),
         )
-        for m in members
-    ]
-    return SchematicMap(width, height, points)
+
+    numbers = {m.code: i for i, m in enumerate(members, start=1)}
+    points: list[MapPoint] = []
+    for m in members:
+        x, y = project(m.latitude, m.longitude)
+        # Libraries a few hundred metres apart would hide each other: nudge the later one.
+        while any(abs(p.x - x) < 19 and abs(p.y - y) < 19 for p in points):
+            x += 19
+        points.append(
+            MapPoint(
+                x,
+                y,
+                numbers[m.code],
+                m.name(locale),
+                m.type if m.type in ("university", "public") else "other",
+            )
+        )
+    labels = []
+    for district in overview.districts:
+        xs, ys = zip(*(project(m.latitude, m.longitude) for m in district.members), strict=True)
+        labels.append(MapLabel(round(sum(xs) / len(xs), 1), round(min(ys) - 16, 1), district.name))
+    return SchematicMap(width, height, points, labels, numbers)
 
 
 @bp.get("/")
@@ -76,5 +121,6 @@ def index():
             map=schematic_map(overview, locale),
             type_labels=TYPE_LABELS,
             kind_labels=KIND_LABELS,
+            type_count_label=type_count_label,
         )
     return page

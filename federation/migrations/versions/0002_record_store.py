@@ -18,7 +18,12 @@ def upgrade() -> None:
     op.create_table(
         "harvest_runs",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("member_code", sa.String(32), sa.ForeignKey("members.code", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "member_code",
+            sa.String(32),
+            sa.ForeignKey("members.code", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("metadata_prefix", sa.String(64), nullable=False),
@@ -45,7 +50,12 @@ def upgrade() -> None:
     op.create_table(
         "records",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("member_code", sa.String(32), sa.ForeignKey("members.code", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "member_code",
+            sa.String(32),
+            sa.ForeignKey("members.code", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("oai_identifier", sa.String(500), nullable=False),
         sa.Column("datestamp", sa.String(32), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),

@@ -11,7 +11,9 @@ def test_models_and_migrations_agree(db):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     # Server defaults differ in spelling between dialects; only structural drift matters here.
-    structural = [d for d in diff if not (isinstance(d, list) and d and d[0][0] == "modify_default")]
+    structural = [
+        d for d in diff if not (isinstance(d, list) and d and d[0][0] == "modify_default")
+    ]
     assert structural == [], structural
 
 

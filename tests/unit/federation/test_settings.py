@@ -27,7 +27,10 @@ def test_file_then_environment_then_overrides(tmp_path):
     ("env", "fragment"),
     [
         ({"FEDERATION_PORT": "fifty"}, "PORT must be a whole number"),
-        ({"FEDERATION_SEARCH_BACKEND": "solr"}, "SEARCH_BACKEND must be one of tantivy, elasticsearch"),
+        (
+            {"FEDERATION_SEARCH_BACKEND": "solr"},
+            "SEARCH_BACKEND must be one of tantivy, elasticsearch",
+        ),
         ({"FEDERATION_COLOUR": "blue"}, "unknown setting 'COLOUR'"),
         ({"FEDERATION_SEARCH_BACKEND": "elasticsearch"}, "ELASTICSEARCH_URL is empty"),
     ],

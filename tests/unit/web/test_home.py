@@ -19,7 +19,9 @@ def test_home_lists_every_member_in_chinese_by_default(client, alliance):
     assert "各区县成员馆" in page
     for member in alliance.members:
         assert member.name_zh in page
-    district_names = {r.name_zh for r in alliance.regions if r.code in {m.region for m in alliance.members}}
+    district_names = {
+        r.name_zh for r in alliance.regions if r.code in {m.region for m in alliance.members}
+    }
     for name in district_names:
         assert name in page
 

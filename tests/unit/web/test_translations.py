@@ -14,8 +14,9 @@ def _source_messages() -> set[str]:
     method_map = [("web/**.py", "python"), ("web/templates/**.html", "jinja2")]
     found = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(
-        str(REPO_ROOT), method_map, keywords={"_": None, "_l": None, "gettext": None,
-                                               "lazy_gettext": None, "ngettext": (1, 2)}
+        str(REPO_ROOT),
+        method_map,
+        keywords={"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)},
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found
@@ -29,9 +30,13 @@ def test_every_interface_string_has_a_chinese_translation():
     assert not missing, f"untranslated (run `make translations` and fill the .po): {missing}"
 
 
+def _plain(value):
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 def test_compiled_catalog_matches_the_po_file():
     with PO.open("rb") as fh:
-        po = {m.id: m.string for m in read_po(fh) if m.id}
+        po = {_plain(m.id): _plain(m.string) for m in read_po(fh) if m.id}
     with MO.open("rb") as fh:
-        mo = {m.id: m.string for m in read_mo(fh) if m.id}
+        mo = {_plain(m.id): _plain(m.string) for m in read_mo(fh) if m.id}
     assert po == mo, "messages.mo is stale: run `make translations`"
