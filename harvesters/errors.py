@@ -31,6 +31,10 @@ class HTTPStatusError(HarvestError):
 class MalformedResponse(HarvestError):
     """The answer is not well-formed XML, or not an OAI-PMH 2.0 document, even after retries."""
 
+    def __init__(self, message: str, retriable: bool = True) -> None:
+        super().__init__(message)
+        self.retriable = retriable  # False for an HTML page or another XML document
+
 
 class OAIError(HarvestError):
     """The server answered with an OAI-PMH <error> (whatever the HTTP status it came with)."""

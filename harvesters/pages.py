@@ -24,8 +24,14 @@ RECORD, HEADER, METADATA = f"{_O}record", f"{_O}header", f"{_O}metadata"
 IDENTIFIER, DATESTAMP, SET_SPEC = f"{_O}identifier", f"{_O}datestamp", f"{_O}setSpec"
 TOKEN = f"{_O}resumptionToken"
 SECONDS, DAY = "YYYY-MM-DDThh:mm:ssZ", "YYYY-MM-DD"  # the two OAI-PMH granularities
-VERBS = ("Identify", "ListMetadataFormats", "ListSets", "GetRecord", "ListIdentifiers",
-         "ListRecords")  # fmt: skip
+VERBS = (
+    "Identify",
+    "ListMetadataFormats",
+    "ListSets",
+    "GetRecord",
+    "ListIdentifiers",
+    "ListRecords",
+)
 
 # Numeric character references to code points XML 1.0 forbids (&#1; &#x1F;): libxml2 refuses them.
 _ILLEGAL_CHAR_REF = re.compile(
@@ -100,7 +106,8 @@ def parse_page(content: bytes, base_url: str = "", verb: str | None = None) -> P
         raise MalformedResponse(
             f"{base_url} answered {verb or 'the request'} with an XML document "
             f"<{etree.QName(root).localname}> that is not an OAI-PMH 2.0 response; "
-            "check the base URL"
+            "check the base URL",
+            retriable=False,
         )
     error = root.find(ERROR)
     if error is not None:
@@ -122,14 +129,15 @@ def parse_xml(content: bytes, base_url: str = "", verb: str | None = None):
     """Parse bytes hardened; on failure strip illegal characters and retry. Return (root, count)."""
     try:
         return etree.fromstring(content, hardened_parser()), 0
-    except etree.XMLSyntaxError as exc:
+    except etree.XMLSyntaxError:
         cleaned, removed = _without_illegal_chars(content)
         if removed:
             try:
                 return etree.fromstring(cleaned, hardened_parser()), removed
             except etree.XMLSyntaxError as again:
                 exc = again
-        raise MalformedResponse(_malformed_message(content, base_url, verb, exc)) from exc
+        message, retriable = _malformed_message(content, base_url, verb, exc)
+        raise MalformedResponse(message, retriable) from exc
 
 
 def _without_illegal_chars(content: bytes) -> tuple[bytes, int]:
@@ -147,21 +155,25 @@ def _without_illegal_chars(content: bytes) -> tuple[bytes, int]:
     return _DECLARATION.sub(b"", text.encode("utf-8"), count=1), refs + chars
 
 
-def _malformed_message(content: bytes, base_url: str, verb: str | None, exc) -> str:
+def _malformed_message(content: bytes, base_url: str, verb: str | None, exc) -> tuple[str, bool]:
+    """Say what came instead of XML, and whether asking again might help."""
     head = content[:200].lstrip().lower()
     what = verb or "the request"
     if head.startswith((b"<!doctype html", b"<html")):
-        return f"{base_url} answered {what} with an HTML page, not OAI-PMH XML; check the base URL"
+        return (
+            f"{base_url} answered {what} with an HTML page, not OAI-PMH XML; check the base URL",
+            False,
+        )
     if not content.strip():
-        return f"{base_url} answered {what} with an empty body"
-    return f"{base_url} answered {what} with malformed XML ({exc})"
+        return f"{base_url} answered {what} with an empty body", True
+    return f"{base_url} answered {what} with malformed XML ({exc})", True
 
 
 def _verb_element(root: etree._Element) -> etree._Element | None:
     for child in root:
-        if isinstance(child.tag, str) and child.tag.startswith(_O):
-            if child.tag[len(_O) :] in VERBS:
-                return child
+        tag = child.tag
+        if isinstance(tag, str) and tag.startswith(_O) and tag[len(_O) :] in VERBS:
+            return child
     return None
 
 
@@ -261,4 +273,3 @@ def read_sets(page: Page) -> list[tuple[str, str]]:
     for node in page.root.iter(f"{_O}set"):
         out.append(((node.findtext(SET_SPEC) or "").strip(), node.findtext(f"{_O}setName") or ""))
     return out
-

@@ -29,6 +29,7 @@ _YAML_HINTS = {
     "mapping values are not allowed": "a value containing ': ' must be quoted",
     "'\\t'": "indent with spaces, not tabs",
     "expected <block end>": "check the indentation of this line and the one above",
+    "not a real date": "write dates as YYYY-MM-DD with a real month and day",
 }
 
 

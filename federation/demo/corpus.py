@@ -8,6 +8,20 @@ differently by each member that holds it; ``GroundTruth`` says which records are
 
 The output depends only on the members, ``seed``, ``total`` and ``now``: the same arguments give
 byte-identical records. ``now`` defaults to today's midnight (UTC), so runs on one day agree.
+
+What a harvester meets (each module's docstring has the details):
+
+- ``marc21``: ``<record xmlns="http://www.loc.gov/MARC21/slim">`` (MARCXML); holdings in 852,
+  one per copy (marc21.py).
+- ``unimarc``: ``<rec xmlns="http://www.bncf.firenze.sbn.it/unimarc/slim">`` with the element
+  names of unimarcslim.xsd: ``lab``, ``cf``, ``df``, ``sf`` and attributes ``t``, ``i1``,
+  ``i2``, ``c`` (that schema declares no ``record`` element); holdings in 905 plus one 995 per
+  copy (unimarc.py).
+- ``oai_dc``: ``<oai_dc:dc>``; no holdings (dublincore.py).
+
+Sets: ``clc:<CLC main class>`` and ``lang:<ISO 639-2>``; a record lists its leaf sets and
+``Corpus.sets`` adds the parents ``clc`` and ``lang``. Deleted records (about 3 %) keep their
+identifier, carry the deletion time as datestamp and have no metadata.
 """
 
 from __future__ import annotations
@@ -82,6 +96,7 @@ class GroundTruth:
     """Which records describe one edition, and which editions belong to one work."""
 
     manifestation_of: dict[str, str] = field(default_factory=dict)  # identifier -> edition
+    # (deleted records included: a harvester that missed the deletion still holds them)
     work_of: dict[str, str] = field(default_factory=dict)  # edition -> work
 
     def write(self, path: str | Path) -> None:
@@ -213,8 +228,9 @@ def _member_records(
 ) -> list[DemoRecord]:
     """Catalogue each held edition the member's way; number and date the records."""
     rng = random.Random(f"records/{seed}/{profile.code}")
-    style = member_style(profile.code, seed)
-    shelf = ShelfList(profile.code, profile.kind, rng.randint(10, 98))
+    cataloguer = _Cataloguer(
+        profile, seed, now, ShelfList(profile.code, profile.kind, rng.randint(10, 98))
+    )
     timeline = sorted(
         (_created(rng, now), m.id, m, verbatim) for m, verbatim in held
     )  # records are numbered in the order they were catalogued
@@ -228,34 +244,41 @@ def _member_records(
         identifier = f"oai:{profile.code}.demo.example:{local_id}"
         truth.manifestation_of[identifier] = m.id
         truth.work_of[m.id] = m.work_id
-        payloads = (
-            {}
-            if deleted
-            else _payloads(profile, m, verbatim, local_id, stamp, seed, shelf, style, now)
-        )
+        payloads = {} if deleted else cataloguer.payloads(m, verbatim, local_id, stamp)
         out.append(DemoRecord(identifier, stamp, deleted, _sets(m), payloads))
     return out
 
 
-def _payloads(profile, m, verbatim, local_id, stamp, seed, shelf, style, now) -> dict[str, bytes]:
-    rng = random.Random(f"record/{seed}/{profile.code}/{m.id}")
-    d = describe(m, style, rng)
-    holding = shelf.holding(m, rng, now)
-    code, fmt = profile.code, profile.native_format
-    out = {"oai_dc": dc_record(d)}
-    if fmt == "marc21":
-        out[fmt] = (
-            marc21_raw(local_id, code, stamp, m, holding)
-            if verbatim
-            else marc21_record(local_id, code, stamp, d, holding, style)
-        )
-    elif fmt == "unimarc":
-        out[fmt] = (
-            unimarc_raw(local_id, code, stamp, m, holding)
-            if verbatim
-            else unimarc_record(local_id, code, stamp, d, holding)
-        )
-    return out
+@dataclass
+class _Cataloguer:
+    """One member's cataloguing department: its habits, its shelves, its record formats."""
+
+    profile: MemberProfile
+    seed: int
+    now: datetime
+    shelf: ShelfList
+
+    def __post_init__(self) -> None:
+        self.style = member_style(self.profile.code, self.seed)
+
+    def payloads(
+        self, m: Manifestation, verbatim: bool, local_id: str, stamp: datetime
+    ) -> dict[str, bytes]:
+        """Return the record of ``m`` in every format the member offers."""
+        code, fmt = self.profile.code, self.profile.native_format
+        rng = random.Random(f"record/{self.seed}/{code}/{m.id}")
+        d = describe(m, self.style, rng)
+        holding = self.shelf.holding(m, rng, self.now)
+        out = {"oai_dc": dc_record(d)}
+        if fmt == "marc21" and verbatim:
+            out[fmt] = marc21_raw(local_id, code, stamp, m, holding)
+        elif fmt == "marc21":
+            out[fmt] = marc21_record(local_id, code, stamp, d, holding, self.style)
+        elif fmt == "unimarc" and verbatim:
+            out[fmt] = unimarc_raw(local_id, code, stamp, m, holding)
+        elif fmt == "unimarc":
+            out[fmt] = unimarc_record(local_id, code, stamp, d, holding)
+        return out
 
 
 def _created(rng: random.Random, now: datetime) -> datetime:

@@ -60,10 +60,15 @@ def assign(
     total: int,
     rng: random.Random,
 ) -> dict[str, list[Holding]]:
-    """Return, per member code, the editions it holds (seeds first)."""
+    """Return, per member code, the editions it holds (seeds first).
+
+    Every seed is held at least once, so ``total`` is met exactly only when it is larger than
+    the seed records (a few hundred); a small corpus gives each seed a single holder.
+    """
     held: dict[str, list[Holding]] = {p.code: [] for p in members}
+    several = total >= 8 * len(seeds)
     for m in seeds:
-        for number, profile in enumerate(_seed_holders(m, members, rng)):
+        for number, profile in enumerate(_seed_holders(m, members, rng, several)):
             verbatim = number == 0 and profile.native_format == m.raw_format
             held[profile.code].append((m, verbatim))
     share = quotas({p.code: p.size_weight for p in members}, total)
@@ -79,14 +84,17 @@ def _fit(kind: str, m: Manifestation) -> float:
     return weight if m.lang == "chi" else weight * FOREIGN_FACTOR[kind]
 
 
-def _seed_holders(m: Manifestation, members: Sequence, rng: random.Random) -> list:
-    """Pick one to three members that speak the seed's format, sometimes one more that doesn't."""
+def _seed_holders(m: Manifestation, members: Sequence, rng: random.Random, several: bool) -> list:
+    """Pick the members holding a seed: first those that speak its format and buy such books."""
     native = [p for p in members if p.native_format == m.raw_format]
     others = [p for p in members if p.native_format != m.raw_format]
-    first_pool = native or others
-    count = min(len(first_pool), rng.choice((1, 1, 2, 3)))
+    # The seeds are academic books: a research collection holds them before a public library.
+    academic = [p for p in native if AFFINITY[p.kind]["academic"] >= 0.5]
+    first_pool = academic or native or others
+    count = min(len(first_pool), rng.choice((1, 1, 2, 3)) if several else 1)
     weights = [AFFINITY[p.kind]["academic"] for p in first_pool]
     chosen = weighted_sample(rng, first_pool, weights, count)
-    if native and others and rng.random() < 0.3:
-        chosen += weighted_sample(rng, others, [AFFINITY[p.kind]["academic"] for p in others], 1)
+    rest = [p for p in members if p not in chosen]
+    if several and rest and rng.random() < 0.3:
+        chosen += weighted_sample(rng, rest, [AFFINITY[p.kind]["academic"] ** 2 for p in rest], 1)
     return chosen

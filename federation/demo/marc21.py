@@ -16,13 +16,14 @@ import re
 from datetime import datetime
 
 from federation.demo.model import Description, Holding, Manifestation, Name, RawField
-from federation.demo.variants import ROLE_ZH, Style
+from federation.demo.variants import ROLE_ZH, Style, subdivision_kind
 from federation.demo.xmlout import render_marc
 
 # Record length and base address are left blank: they mean nothing in XML.
 LEADER = "     " + "nam a22" + "     " + " i " + "4500"
 _LOCAL_TAGS = ("001", "003", "005", "852")
 _LEADER_JUNK = re.compile(r"[^0-9A-Za-z ]")
+_MARC21_SUBDIVISION = {"form": "v", "place": "z", "period": "y", "topic": "x"}
 _NONFILING = {"The ": "4", "A ": "2", "An ": "3"}
 _RELATORS = {
     "author": "author",
@@ -68,7 +69,9 @@ def marc21_record(
     return render_marc("marc21", LEADER, fields)
 
 
-def marc21_raw(local_id: str, member: str, stamp: datetime, m: Manifestation, holding) -> bytes:
+def marc21_raw(
+    local_id: str, member: str, stamp: datetime, m: Manifestation, holding: Holding
+) -> bytes:
     """Return a real MARC 21 seed record as a member that copied it would serve it."""
     fields: list[RawField] = [
         ("001", "", "", (("", local_id),)),
@@ -173,9 +176,8 @@ def _subjects(d: Description) -> list[RawField]:
     for heading in d.subjects:
         parts = heading.split("--")
         ind2 = "0" if d.lang != "chi" else "4"
-        form = parts[-1] in ("教材", "普及读物", "Textbooks")
-        subs = [("a", parts[0])] + [("x", p) for p in parts[1:-1]]
-        if len(parts) > 1:
-            subs.append(("v" if form else "x", parts[-1]))
+        subs = [("a", parts[0])] + [
+            (_MARC21_SUBDIVISION[subdivision_kind(p)], p) for p in parts[1:]
+        ]
         out.append(("650", " ", ind2, tuple(subs)))
     return out

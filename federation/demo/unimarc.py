@@ -22,14 +22,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from federation.demo.model import Description, Holding, Manifestation, RawField
-from federation.demo.variants import ROLE_ZH, name_zh
+from federation.demo.variants import ROLE_ZH, name_zh, subdivision_kind
 from federation.demo.xmlout import render_marc
 
 LEADER = "     nam0 22     " + " i " + "450 "
 LEADER_ONLINE = "     nlm0 22     " + " i " + "450 "
 _COUNTRIES = {"xxu": "US", "mau": "US", "nju": "US", "nyu": "US", "enk": "GB", "gw ": "DE"}
-_GEOGRAPHIC = {"中国", "美国"}
-_FORMS = {"教材", "普及读物", "长篇小说"}
+_UNIMARC_SUBDIVISION = {"form": "j", "place": "y", "period": "z", "topic": "x"}
 _DROP = {"001", "005", "035", "090", "099"}
 
 
@@ -77,7 +76,9 @@ def _description(d: Description) -> list[RawField]:
     return [f for f in fields if f[3]]  # an area with nothing in it is left out
 
 
-def unimarc_raw(local_id: str, member: str, stamp: datetime, m: Manifestation, holding) -> bytes:
+def unimarc_raw(
+    local_id: str, member: str, stamp: datetime, m: Manifestation, holding: Holding
+) -> bytes:
     """Return a real CNMARC seed record as a member that copied it would serve it."""
     fields: list[RawField] = [
         ("001", "", "", (("", local_id),)),
@@ -141,9 +142,7 @@ def _country(d: Description) -> str:
 def _subject(heading: str) -> tuple[tuple[str, str], ...]:
     parts = heading.split("--")
     subs = [("a", parts[0])]
-    for part in parts[1:]:
-        code = "j" if part in _FORMS else "y" if part in _GEOGRAPHIC else "x"
-        subs.append((code, part))
+    subs += [(_UNIMARC_SUBDIVISION[subdivision_kind(p)], p) for p in parts[1:]]
     return tuple(subs)
 
 

@@ -22,6 +22,20 @@ _LOWER_KEEP = {"Python", "Chinese", "China", "Jiaodong", "Yantai", "Marxism", "G
 _ASCII_RUN = re.compile(r"[A-Za-z0-9]+")
 
 
+_PLACES = {"中国", "美国", "英国", "Ohio", "United States"}
+_PERIODS = {"现代", "当代", "近代", "古代"}
+_FORMS = {"教材", "普及读物", "Textbooks", "Congresses", "Case studies"}
+
+
+def subdivision_kind(part: str) -> str:
+    """Tell what a subject subdivision is: form, place, period or topic (for $v/$z/$y/$x)."""
+    if part in _FORMS:
+        return "form"
+    if part in _PLACES:
+        return "place"
+    return "period" if part in _PERIODS or part.isdigit() else "topic"
+
+
 @dataclass(frozen=True)
 class Style:
     """A member's cataloguing habits (probabilities are per record)."""

@@ -233,8 +233,12 @@ FICTION_FORMS: tuple[tuple[str, str], ...] = (
     ("{n}深处", "Deep in the {N}"),
     ("{n}纪事", "Chronicles of the {N}"),
 )
-FICTION_CLASSES = {"chi": "I247.5", "eng": "I712.45"}  # contemporary Chinese / US novels
-FICTION_LCC = {"chi": "PL2946", "eng": "PS3600"}
+# Novels by the author's country: (CLC class, LC class, Chinese subject heading).
+FICTION_CLASSES = {
+    "中": ("I247.5", "PL2946", "长篇小说--中国--当代"),
+    "美": ("I712.45", "PS3600", "长篇小说--美国--现代"),
+    "英": ("I561.45", "PR6100", "长篇小说--英国--现代"),
+}
 
 CHINESE_SURNAMES = tuple(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
@@ -350,6 +354,14 @@ ENGLISH_PUBLISHERS: tuple[tuple[str, str, str, str, str], ...] = (
     ("Pearson", "Boston", "0", "13", "mau"),
     ("Penguin Books", "London", "0", "14", "enk"),
     ("HarperCollins", "New York", "0", "06", "nyu"),
+)
+
+# (name, place, ISBN group, registrant, MARC country) of publishers of English novels.
+FICTION_PUBLISHERS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("Penguin Books", "London", "0", "14", "enk"),
+    ("HarperCollins", "New York", "0", "06", "nyu"),
+    ("Vintage Books", "New York", "0", "679", "nyu"),
+    ("Bloomsbury", "London", "0", "7475", "enk"),
 )
 
 SERIES_ZH = ("21世纪高等学校规划教材", "普通高等教育“十四五”规划教材", "国家级精品课程教材")

@@ -206,9 +206,9 @@ class WorkFactory:
                 subtitle=None,
                 names=names,
                 audience="popular",
-                clc=W.FICTION_CLASSES["chi"],
-                lcc=W.FICTION_LCC["chi"],
-                subjects=("长篇小说--中国--当代",),
+                clc=W.FICTION_CLASSES["中"][0],
+                lcc=W.FICTION_CLASSES["中"][1],
+                subjects=(W.FICTION_CLASSES["中"][2],),
                 publisher=self._chinese_publisher("popular"),
                 year=min(self.latest_year, year + rng.randint(3, 8) * (number - 1)),
                 pages=rng.randint(200, 520),
@@ -224,8 +224,9 @@ class WorkFactory:
         names = (western_name(rng),)
         work = self._new_work()
         year = rng.randint(1995, self.latest_year - 3)
-        pub = rng.choice(W.ENGLISH_PUBLISHERS[-3:])
-        base = dict(audience="popular", clc=W.FICTION_CLASSES["eng"], lcc=W.FICTION_LCC["eng"])
+        pub = rng.choice(W.FICTION_PUBLISHERS)
+        clc, lcc, heading = W.FICTION_CLASSES[names[0].nationality or "美"]
+        base = dict(audience="popular", clc=clc, lcc=lcc)
         self._add(
             work,
             **base,
@@ -254,7 +255,7 @@ class WorkFactory:
                 title_en,
                 year,
                 "popular",
-                subjects=("长篇小说--美国--现代",),
+                subjects=(heading,),
             )
 
     # -- helpers ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ i2 and c (see unimarcslim.xsd). Dublin Core uses the OAI-PMH oai_dc container.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from federation.demo.model import RawField
 
@@ -58,6 +59,7 @@ def xml_text(text: str) -> str:
     return _NOT_XML.sub("", text) if _NOT_XML.search(text) else text
 
 
+@lru_cache(maxsize=1 << 16)  # codes, locations, statuses and call numbers repeat a lot
 def escape(text: str) -> str:
     """Return ``text`` fit for XML character data or a double-quoted attribute."""
     if _SPECIAL.search(text) is None:

@@ -92,6 +92,7 @@ def parse_metadata(
     flavour, container = _format(prefix_or_format)
     specs = _specs(flavour, holdings_config)
     check_encoding(encoding)
+    _check_input(container, element_or_bytes)
     try:
         if container == "iso2709":
             return _parse_iso2709_bytes(element_or_bytes, flavour, specs, member, encoding)
@@ -161,6 +162,15 @@ def _parser_error(exc: Exception) -> RecordRejected:
     return RecordRejected(f"parser error: {type(exc).__name__}: {exc}")
 
 
+def _check_input(container: str, value) -> None:
+    # A wrong type is the caller's bug, not a bad record: it must not look like a rejection.
+    if container == "iso2709":
+        if not isinstance(value, bytes | bytearray | memoryview):
+            raise TypeError(f"ISO 2709 records are bytes, got {type(value).__name__}")
+    elif value is not None and not isinstance(value, bytes | str | etree._Element):
+        raise TypeError(f"expected an lxml element or bytes, got {type(value).__name__}")
+
+
 def _element(value):
     if value is None:
         raise RecordRejected("no metadata in the record (deleted records carry none)")
@@ -169,8 +179,6 @@ def _element(value):
             return etree.fromstring(value, _XML_PARSER)
         except (etree.XMLSyntaxError, ValueError) as exc:
             raise RecordRejected(f"not well-formed XML: {exc}") from exc
-    if not isinstance(value, etree._Element):
-        raise TypeError(f"expected an lxml element or bytes, got {type(value).__name__}")
     return value
 
 
@@ -218,8 +226,6 @@ def _parse_chunk(chunk: bytes, flavour: str, specs, member: str | None, encoding
 
 
 def _parse_iso2709_bytes(value, flavour: str, specs, member: str | None, encoding):
-    if not isinstance(value, bytes | bytearray | memoryview):
-        raise TypeError(f"ISO 2709 records are bytes, got {type(value).__name__}")
     chunks = split_records(bytes(value))
     chunk, warning = next(chunks, (b"", None))
     if not chunk:

@@ -12,7 +12,7 @@ from harvesters.parsers.identifiers import (
     split_system_number,
 )
 from harvesters.parsers.marcdata import MarcData, subfields
-from harvesters.parsers.text import add_unique, clean, clean_heading
+from harvesters.parsers.text import add_unique, clean_heading
 
 _ELECTRONIC = re.compile(
     r"electronic|électronique|elektronische|risorsa elettronica|电子|電子|онлайн|электронн",

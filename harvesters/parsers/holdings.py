@@ -50,7 +50,7 @@ CNMARC_HOLDINGS = (HoldingsSpec("905", library="a", location="c", call_number="s
 
 
 def compile_holdings_config(config) -> tuple[HoldingsSpec, ...]:
-    """Turn a mapping, a list of mappings or HoldingsSpecs into specs; ValueError says what to fix."""
+    """Turn a mapping or a list of mappings into specs; a ValueError says what to fix."""
     if isinstance(config, HoldingsSpec | Mapping):
         config = [config]
     if not isinstance(config, Sequence) or isinstance(config, str) or not config:

@@ -9,7 +9,6 @@ _ISBN_RUN = re.compile(r"\d[\d\- ]*[\dXx]?")
 _ISSN_RUN = re.compile(r"\d{4}\s*-?\s*\d{3}[\dXx]")
 _SYSNO = re.compile(r"^\s*\(([^)]*)\)\s*(.*?)\s*$")
 _OCLC_PREFIX = re.compile(r"^(?:ocm|ocn|on)", re.I)
-_WEIGHTS13 = (1, 3) * 6 + (1,)
 
 
 def isbn10_is_valid(digits: str) -> bool:
@@ -29,8 +28,11 @@ def isbn10_is_valid(digits: str) -> bool:
 
 def isbn13_check_digit(first12: str) -> str:
     """Return the ISBN-13 (EAN-13) check digit for twelve digits."""
-    total = sum(w * int(d) for w, d in zip(_WEIGHTS13, first12, strict=False))
-    return str((10 - total % 10) % 10)
+    odd = int(first12[0]) + int(first12[2]) + int(first12[4]) + int(first12[6])
+    odd += int(first12[8]) + int(first12[10])
+    even = int(first12[1]) + int(first12[3]) + int(first12[5]) + int(first12[7])
+    even += int(first12[9]) + int(first12[11])
+    return str((10 - (odd + 3 * even) % 10) % 10)
 
 
 def isbn13_is_valid(digits: str) -> bool:
@@ -91,10 +93,7 @@ def normalise_lccn(text: str) -> str | None:
     value = value.split("/", 1)[0]
     if "-" in value:
         left, _, right = value.partition("-")
-        if right.isdigit() and len(right) <= 6:
-            value = left + right.zfill(6)
-        else:
-            value = left + right
+        value = left + right.zfill(6) if right.isdigit() and len(right) <= 6 else left + right
     return value or None
 
 

@@ -63,8 +63,9 @@ def read_iso2709(
     chunk: bytes, wanted: frozenset[str], flavour: str, encoding: str | None = None
 ) -> MarcData:
     """Read one ISO 2709 record into MarcData; raise RecordRejected when it is unreadable."""
-    if len(chunk) < 24:
-        raise RecordRejected(f"leader is {len(chunk)} characters, expected 24")
+    size = len(chunk) - 1 if chunk.endswith(b"\x1d") else len(chunk)
+    if size < 24:
+        raise RecordRejected(f"leader is {size} characters, expected 24")
     leader = chunk[:24].decode("ascii", "replace")
     data = MarcData()
     data.leader = leader
@@ -72,6 +73,7 @@ def read_iso2709(
     data.tags = tuple(tag for tag, _, _ in entries)
     field_bytes = _locate_fields(chunk, entries, base, data)
     if encoding:  # the member's configuration overrides what the record declares
+
         def decode(raw: bytes) -> str:
             return raw.decode(encoding, "replace")
     else:

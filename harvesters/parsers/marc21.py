@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harvesters.bibrecord import BibRecord, Name, RecordRejected
 from harvesters.parsers import common
-from harvesters.parsers.marcdata import Field, MarcData, first, subfield, subfields
+from harvesters.parsers.marcdata import MarcData, first, subfield, subfields
 from harvesters.parsers.text import (
     add_unique,
     clean,
@@ -18,10 +18,12 @@ from harvesters.parsers.text import (
     year_from_text,
 )
 
-WANTED = frozenset(
-    "001 003 007 008 010 015 020 022 035 041 050 080 082 084 100 110 111 245 246 250 260 264 300 440 490 "
-    "600 610 611 630 650 651 653 700 710 711 830 880".split()
-)
+WANTED = frozenset({
+    "001", "003", "007", "008", "010", "015", "020", "022", "035", "041", "050", "080",
+    "082", "084", "100", "110", "111", "245", "246", "250", "260", "264", "300", "440",
+    "490", "600", "610", "611", "630", "650", "651", "653", "700", "710", "711", "830",
+    "880",
+})  # fmt: skip
 INDICATORS = frozenset({"264"})  # the only indicator read: 264 ind2 = publication
 _NAME_TAGS = (("100", "personal"), ("110", "corporate"), ("111", "corporate"),
               ("700", "personal"), ("710", "corporate"), ("711", "corporate"))  # fmt: skip
@@ -136,10 +138,7 @@ def _names(data: MarcData, record: BibRecord) -> None:
                 elif code == "t" and tag[0] == "7":
                     break  # a name-title entry points at another work, not a contributor
             else:
-                if kind == "personal":
-                    name = clean_name(" ".join(parts))
-                else:
-                    name = join_corporate(parts)
+                name = clean_name(" ".join(parts)) if kind == "personal" else join_corporate(parts)
                 if name:
                     _add_name(names, Name(name, role or clean(term), kind))
     record.names = names

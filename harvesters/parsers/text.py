@@ -10,7 +10,7 @@ _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 # ISBD punctuation left at the end of a subfield: "Title /", "Paris :", "Vrin,".
 _TRAILING_PUNCT = " /:;=,\t\n\r"
 # Non-sorting markers: C1 NSB/NSE (MARC, UNIMARC) and ISO 5426 NSB/NSE; "<<The >>" (BnF, BNR).
-_NONSORT = str.maketrans("", "", "\x88\x89\x98\x9c")
+_NONSORT = re.compile("[\x88\x89\x98\x9c]")
 _BRACKETS = re.compile(r"^\[(.*)\]$")
 _YEAR = re.compile(r"(?<!\d)(1\d{3}|20\d{2})(?!\d)")
 _PAGE_UNIT = re.compile(
@@ -71,8 +71,8 @@ def clean_title(text: str | None) -> str | None:
         return None
     if "<<" in text:
         text = text.replace("<<", "").replace(">>", "")
-    if not text.isascii():
-        text = text.translate(_NONSORT)
+    if not text.isascii() and _NONSORT.search(text):
+        text = _NONSORT.sub("", text)
     text = clean(text)
     if text and text.endswith(".") and not text.endswith("..."):
         last_word = text.rsplit(None, 1)[-1]
@@ -159,11 +159,9 @@ def pages_from_extent(text: str | None) -> int | None:
     best, start = None, 0
     for unit in _PAGE_UNIT.finditer(text):
         segment = text[start : unit.start()]
-        cut = None
-        for cut in _SEGMENT_START.finditer(segment):
-            pass
-        if cut is not None:
-            segment = segment[cut.end() :]
+        cuts = _SEGMENT_START.findall(segment)
+        if cuts:  # count only after the last "(", ";" or ":" before the unit
+            segment = segment[max(segment.rfind(c) for c in set(cuts)) + 1 :]
         count = _segment_pages(segment)
         if count is not None and (best is None or count > best):
             best = count

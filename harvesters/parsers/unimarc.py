@@ -22,10 +22,12 @@ from harvesters.parsers.text import (
     year_from_text,
 )
 
-WANTED = frozenset(
-    "001 010 011 020 035 100 101 110 135 200 205 210 214 215 225 410 510 517 600 601 602 604 605 "
-    "606 607 610 675 676 680 686 690 692 700 701 702 710 711 712".split()
-)
+WANTED = frozenset({
+    "001", "010", "011", "020", "035", "100", "101", "110", "135", "200", "205", "210",
+    "214", "215", "225", "410", "510", "517", "600", "601", "602", "604", "605", "606",
+    "607", "610", "675", "676", "680", "686", "690", "692", "700", "701", "702", "710",
+    "711", "712",
+})  # fmt: skip
 INDICATORS: frozenset[str] = frozenset()  # no indicator changes what is read
 _NAME_TAGS = (("700", "personal"), ("710", "corporate"), ("701", "personal"),
               ("711", "corporate"), ("702", "personal"), ("712", "corporate"))  # fmt: skip
@@ -116,10 +118,7 @@ def _names(data: MarcData) -> list[Name]:
     seen = set()
     for tag, kind in _NAME_TAGS:
         for field in data.fields.get(tag, ()):
-            if kind == "personal":
-                name = _name(field)
-            else:
-                name = join_corporate(subfields(field, "ab"))
+            name = _name(field) if kind == "personal" else join_corporate(subfields(field, "ab"))
             role = clean(subfield(field, "4"))
             if name and (name, role) not in seen:
                 seen.add((name, role))

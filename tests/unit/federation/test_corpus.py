@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -95,6 +98,20 @@ def isbn13(text: str) -> str:
 def test_same_seed_gives_byte_identical_records(corpus):
     again = build_corpus(MEMBERS, seed=2026, total=5200, now=NOW)
     assert digest(again) == digest(corpus)
+
+
+def test_another_process_gives_byte_identical_records(corpus):
+    """Nothing may depend on hash order, which changes between interpreter runs."""
+    script = (
+        "import sys; sys.path[:0] = sys.argv[1:]; import test_corpus as t; "
+        "print(t.digest(t.build_corpus(t.MEMBERS, seed=2026, total=5200, now=t.NOW)))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    paths = [str(Path(__file__).parent), str(ROOT)]
+    out = subprocess.run(
+        [sys.executable, "-c", script, *paths], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == digest(corpus)
 
 
 def test_another_seed_gives_other_records():

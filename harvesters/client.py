@@ -1,0 +1,344 @@
+"""The OAI-PMH client: sickle issues the requests, we own retries, parsing and errors.
+
+``Sickle(base_url, timeout=..., max_retries=0)`` sends every request over one
+``requests.Session`` (connection reuse); around it runs our retry loop: exponential back-off
+with full jitter on timeouts, connection errors, 429, 5xx and malformed XML, honouring
+Retry-After, every wait capped. OAI errors sent with an HTTP 4xx status (Zenodo uses 422) are
+read as OAI errors. Every failure leaves as a ``HarvestError``. Sleeping and randomness are
+injectable so tests never wait for real back-off.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from sickle import Sickle
+
+from harvesters.errors import (
+    HarvestError,
+    HTTPStatusError,
+    MalformedResponse,
+    NetworkError,
+    NoRecordsMatch,
+    OAIError,
+    RepeatedTokenError,
+)
+from harvesters.pages import (
+    Identity,
+    Page,
+    parse_page,
+    read_identify,
+    read_metadata_formats,
+    read_sets,
+)
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "library-federation-harvester/0.1 (OAI-PMH 2.0; +https://www.openarchives.org/pmh/)"
+MAX_STREAMS_PER_SERVER = 2  # politeness: never more than two list requests in flight per host
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait before asking again."""
+
+    max_retries: int = 5
+    cap: float = 60.0  # longest single wait, Retry-After included
+    base: float = 1.0  # first back-off ceiling; doubles with each retry
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> RetryPolicy:
+        """Build the policy from HARVEST_MAX_RETRIES and HARVEST_BACKOFF_CAP."""
+        return cls(settings["HARVEST_MAX_RETRIES"], settings["HARVEST_BACKOFF_CAP"])
+
+    def delay(self, attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
+        """Return the wait before retry number ``attempt`` (0-based): full jitter, capped."""
+        if retry_after is not None:
+            return min(self.cap, max(0.0, retry_after))
+        return rng.uniform(0.0, min(self.cap, self.base * 2**attempt))
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Read a Retry-After header (seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class _Retry(Exception):  # noqa: N818 - internal signal, never leaves this module
+    """A failed attempt worth repeating; ``final`` is what to raise when retries run out."""
+
+    def __init__(self, final: HarvestError, retry_after: float | None = None) -> None:
+        super().__init__(str(final))
+        self.final = final
+        self.retry_after = retry_after
+
+
+class _SessionSickle(Sickle):
+    """Sickle sending its requests over our session (sickle 0.7 calls requests.get itself)."""
+
+    def __init__(self, endpoint: str, session: requests.Session, **kwargs: Any) -> None:
+        super().__init__(endpoint, **kwargs)
+        self.session = session
+
+    def _request(self, kwargs):
+        if self.http_method == "GET":
+            return self.session.get(self.endpoint, params=kwargs, **self.request_args)
+        return self.session.post(self.endpoint, data=kwargs, **self.request_args)
+
+
+class OAIClient:
+    """Ask one OAI-PMH endpoint, with retries; each answer comes back as a parsed Page."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.session = session or requests.Session()
+        self.retries = 0  # retries made so far, for the run's record
+        self._sickle = _SessionSickle(
+            base_url,
+            self.session,
+            timeout=timeout,
+            max_retries=0,
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    @classmethod
+    def from_settings(cls, base_url: str, settings: dict[str, Any], **kwargs: Any) -> OAIClient:
+        """Build a client with HARVEST_TIMEOUT and the retry settings."""
+        return cls(
+            base_url,
+            timeout=settings["HARVEST_TIMEOUT"],
+            retry=RetryPolicy.from_settings(settings),
+            **kwargs,
+        )
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()
+
+    def __enter__(self) -> OAIClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def fetch(self, verb: str, **params: str) -> Page:
+        """Send one request (retrying what is worth retrying) and return the parsed page."""
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(verb, params)
+            except _Retry as retry:
+                if attempt >= self.retry.max_retries:
+                    raise retry.final from retry.final.__cause__
+                wait = self.retry.delay(attempt, self.rng, retry.retry_after)
+                log.warning(
+                    "%s (retry %d of %d in %.1f s)",
+                    retry.final,
+                    attempt + 1,
+                    self.retry.max_retries,
+                    wait,
+                )
+                self.sleep(wait)
+                attempt += 1
+                self.retries += 1
+
+    def _attempt(self, verb: str, params: dict[str, str]) -> Page:
+        what = f"{verb} ({_shown(params)})" if params else verb
+        try:
+            response = self._sickle.harvest(verb=verb, **params).http_response
+        except requests.HTTPError as exc:
+            return self._http_error(exc, verb, what)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise _Retry(_network_error(exc, self.base_url, what)) from exc
+        except requests.RequestException as exc:  # invalid URL and the like: retrying won't help
+            raise HarvestError(f"cannot ask {self.base_url} for {what}: {exc}") from exc
+        try:
+            return parse_page(response.content, self.base_url, verb)
+        except MalformedResponse as exc:
+            if exc.retriable:
+                raise _Retry(exc) from exc
+            raise
+
+    def _http_error(self, exc: requests.HTTPError, verb: str, what: str) -> Page:
+        response = exc.response
+        status = response.status_code if response is not None else 0
+        if status == 429 or status >= 500:
+            final = NetworkError(
+                f"{self.base_url} answered {what} with HTTP {status} "
+                f"after {self.retry.max_retries} retries"
+            )
+            final.__cause__ = exc
+            raise _Retry(final, retry_after_seconds(response.headers.get("Retry-After"))) from exc
+        try:  # an OAI error sent with a 4xx status is still an OAI error
+            return parse_page(response.content, self.base_url, verb)
+        except OAIError:
+            raise
+        except MalformedResponse:
+            raise HTTPStatusError(
+                f"{self.base_url} answered {what} with HTTP {status} and no OAI-PMH answer; "
+                "check the base URL",
+                status,
+            ) from exc
+
+    # -- verbs -------------------------------------------------------------------------------
+
+    def identify(self) -> Identity:
+        """Ask Identify: granularity, earliest datestamp, deleted-record policy."""
+        return read_identify(self.fetch("Identify"))
+
+    def metadata_formats(self) -> list[str]:
+        """Return the metadata prefixes the repository offers."""
+        return read_metadata_formats(self.fetch("ListMetadataFormats"))
+
+    def sets(self) -> list[tuple[str, str]]:
+        """Return (setSpec, setName) of every set; [] when the repository has none."""
+        found: list[tuple[str, str]] = []
+        try:
+            for page in self.list_pages("ListSets"):
+                found += read_sets(page)
+        except OAIError as exc:
+            if exc.code != "noSetHierarchy":
+                raise
+        return found
+
+    def get_record(self, identifier: str, prefix: str) -> Page:
+        """Ask GetRecord for one record."""
+        return self.fetch("GetRecord", identifier=identifier, metadataPrefix=prefix)
+
+    def list_pages(self, verb: str, token: str | None = None, **params: str) -> Iterator[Page]:
+        """Yield each page of a list, following resumption tokens; noRecordsMatch yields none.
+
+        With ``token`` the list resumes there (``params`` are then not sent, as the protocol
+        requires). The same token sent back twice in a row raises RepeatedTokenError.
+        """
+        request = {"resumptionToken": token} if token else params
+        while True:
+            try:
+                page = self.fetch(verb, **request)
+            except NoRecordsMatch:
+                return
+            yield page
+            following = page.next_token
+            if following is None:
+                return
+            if following == request.get("resumptionToken"):
+                raise RepeatedTokenError(
+                    f"{self.base_url} sent the resumption token {following[:80]!r} twice in a "
+                    f"row for {verb}; stopping so the harvest does not loop"
+                )
+            request = {"resumptionToken": following}
+
+
+def _shown(params: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v[:60]}" for k, v in params.items())
+
+
+def _network_error(exc: Exception, base_url: str, what: str) -> NetworkError:
+    if isinstance(exc, requests.Timeout):
+        error = NetworkError(f"{base_url} did not answer {what} in time")
+    else:
+        error = NetworkError(
+            f"cannot connect to {base_url} for {what}: nothing answers there "
+            "or the connection broke"
+        )
+    error.__cause__ = exc
+    return error
+
+
+# -- streams -----------------------------------------------------------------------------------
+
+_slots: dict[str, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def server_key(base_url: str) -> str:
+    """Return host:port of an endpoint: the unit of politeness."""
+    parts = urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{(parts.hostname or '').lower()}:{port}"
+
+
+@contextmanager
+def server_slot(base_url: str) -> Iterator[None]:
+    """Hold one of the MAX_STREAMS_PER_SERVER stream slots of this process for the server."""
+    key = server_key(base_url)
+    with _slots_lock:
+        slot = _slots.setdefault(key, threading.BoundedSemaphore(MAX_STREAMS_PER_SERVER))
+    with slot:
+        yield
+
+
+_DONE = object()
+
+
+def prefetch(pages: Iterator[Page], depth: int = 1) -> Iterator[Page]:
+    """Fetch (and parse) the next page in a thread while the caller stores this one."""
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not _put(buffer, (page, None), stop):
+                    return
+            _put(buffer, (_DONE, None), stop)
+        except BaseException as exc:  # handed to the consumer, who raises it
+            _put(buffer, (None, exc), stop)
+
+    worker = threading.Thread(target=produce, name="oai-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            page, error = buffer.get()
+            if error is not None:
+                raise error
+            if page is _DONE:
+                return
+            yield page
+    finally:
+        stop.set()
+        worker.join(timeout=1)
+
+
+def _put(buffer: queue.Queue, item: tuple, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            buffer.put(item, timeout=0.2)
+            return True
+        except queue.Full:
+            continue
+    return False
