@@ -9,8 +9,8 @@ RecordRejected with a one-line reason; nothing else escapes.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
-from functools import lru_cache
 
 from lxml import etree
 
@@ -72,7 +72,16 @@ _XML_NAMESPACES = {
     "cnmarc": frozenset({*UNIMARC_NAMESPACES, MARC21_NS}),
 }
 _LABELS = {"marc21": "MARC 21", "unimarc": "UNIMARC", "cnmarc": "CNMARC"}
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+_local = threading.local()  # lxml parsers must not be shared between threads
+
+
+def _xml_parser() -> etree.XMLParser:
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, huge_tree=False
+        )
+    return parser
 
 
 def parse_metadata(
@@ -151,10 +160,20 @@ def _specs(flavour: str, config) -> tuple[HoldingsSpec, ...]:
     return compile_holdings_config(config)
 
 
-@lru_cache(maxsize=128)
+_WANTED: dict[tuple[str, int], tuple[tuple[HoldingsSpec, ...], frozenset[str]]] = {}
+
+
 def _wanted(flavour: str, specs: tuple[HoldingsSpec, ...]) -> frozenset[str]:
+    # Keyed by identity: hashing the specs on every record would cost more than the lookup saves.
+    hit = _WANTED.get((flavour, id(specs)))
+    if hit is not None and hit[0] is specs:
+        return hit[1]
+    if len(_WANTED) > 256:
+        _WANTED.clear()
     base = marc21.WANTED if flavour == "marc21" else unimarc.WANTED
-    return base | holding_tags(specs)
+    wanted = base | holding_tags(specs)
+    _WANTED[(flavour, id(specs))] = (specs, wanted)
+    return wanted
 
 
 def _parser_error(exc: Exception) -> RecordRejected:
@@ -175,8 +194,10 @@ def _element(value):
     if value is None:
         raise RecordRejected("no metadata in the record (deleted records carry none)")
     if isinstance(value, bytes | str):
+        if isinstance(value, str):
+            value = value.encode("utf-8")  # lxml refuses str that carries an XML declaration
         try:
-            return etree.fromstring(value, _XML_PARSER)
+            return etree.fromstring(value, _xml_parser())
         except (etree.XMLSyntaxError, ValueError) as exc:
             raise RecordRejected(f"not well-formed XML: {exc}") from exc
     return value

@@ -7,32 +7,30 @@ import re
 # A run that starts with a digit and may hold hyphens or spaces: "7-5037-1744-0", "978 7 04".
 _ISBN_RUN = re.compile(r"\d[\d\- ]*[\dXx]?")
 _ISSN_RUN = re.compile(r"\d{4}\s*-?\s*\d{3}[\dXx]")
-_SYSNO = re.compile(r"^\s*\(([^)]*)\)\s*(.*?)\s*$")
 _OCLC_PREFIX = re.compile(r"^(?:ocm|ocn|on)", re.I)
 
 
 def isbn10_is_valid(digits: str) -> bool:
     """Tell whether ten characters (digits, X last) carry a correct ISBN-10 check digit."""
-    if len(digits) != 10 or not digits[:9].isdigit():
+    if len(digits) != 10 or not digits[:9].isdigit() or not digits.isascii():
         return False
     last = digits[9]
     if last in "Xx":
         check = 10
     elif last.isdigit():
-        check = int(last)
+        check = ord(last) - 48
     else:
         return False
-    total = sum((10 - i) * int(d) for i, d in enumerate(digits[:9])) + check
+    codes = digits.encode()
+    total = sum((10 - i) * (codes[i] - 48) for i in range(9)) + check
     return total % 11 == 0
 
 
 def isbn13_check_digit(first12: str) -> str:
     """Return the ISBN-13 (EAN-13) check digit for twelve digits."""
-    odd = int(first12[0]) + int(first12[2]) + int(first12[4]) + int(first12[6])
-    odd += int(first12[8]) + int(first12[10])
-    even = int(first12[1]) + int(first12[3]) + int(first12[5]) + int(first12[7])
-    even += int(first12[9]) + int(first12[11])
-    return str((10 - (odd + 3 * even) % 10) % 10)
+    codes = first12.encode()  # byte sums run in C; 6 * 48 removes the ASCII offset per slice
+    total = sum(codes[0:12:2]) - 288 + 3 * (sum(codes[1:12:2]) - 288)
+    return str((10 - total % 10) % 10)
 
 
 def isbn13_is_valid(digits: str) -> bool:
@@ -40,6 +38,7 @@ def isbn13_is_valid(digits: str) -> bool:
     return (
         len(digits) == 13
         and digits.isdigit()
+        and digits.isascii()
         and digits[:3] in ("978", "979")
         and isbn13_check_digit(digits[:12]) == digits[12]
     )
@@ -56,6 +55,9 @@ def _isbn_candidates(text: str):
 
 def normalise_isbn(text: str) -> tuple[str | None, str | None]:
     """Return (ISBN-13, None) for a valid ISBN-10/13 in text, else (None, what was found)."""
+    bare = text.strip()
+    if len(bare) == 13 and isbn13_is_valid(bare):  # the common case, without a regex
+        return bare, None
     found = None
     for compact in _isbn_candidates(text):
         if len(compact) == 13 and isbn13_is_valid(compact):
@@ -99,15 +101,16 @@ def normalise_lccn(text: str) -> str | None:
 
 def split_system_number(text: str) -> tuple[str, str] | None:
     """Split "(OCoLC)ocm00400866" into ("OCoLC", "400866"); unprefixed gets ""."""
-    match = _SYSNO.match(text)
-    if match:
-        prefix, value = match.group(1).strip(), match.group(2)
-    else:
-        prefix, value = "", text.strip()
-    if not value:
+    text = text.strip()
+    prefix = ""
+    if text.startswith("("):
+        close = text.find(")")
+        if close > 0:
+            prefix, text = text[1:close].strip(), text[close + 1 :].strip()
+    if not text:
         return None
-    if prefix.upper() == "OCOLC":
+    if prefix and prefix.upper() == "OCOLC":
         prefix = "OCoLC"
-        digits = _OCLC_PREFIX.sub("", value).lstrip("0")
-        value = digits or value
-    return prefix, value
+        digits = _OCLC_PREFIX.sub("", text).lstrip("0")
+        text = digits or text
+    return prefix, text

@@ -102,21 +102,26 @@ def _other_titles(fields) -> list[str]:
 
 
 def _identifiers(data: MarcData, record: BibRecord) -> None:
-    for field in data.fields.get("020", ()):
-        common.add_isbns(record, subfields(field, "a"), subfields(field, "z"))
-    for field in data.fields.get("022", ()):
-        common.add_issns(record, subfields(field, "a"), subfields(field, "yz"))
-    record.lccn = common.lccn(first(data, "010", "a"))
-    numbers = common.system_numbers(data, "035")
+    fields = data.fields
+    if "020" in fields:
+        for field in fields["020"]:
+            common.add_isbns(record, subfields(field, "a"), subfields(field, "z"))
+    if "022" in fields:
+        for field in fields["022"]:
+            common.add_issns(record, subfields(field, "a"), subfields(field, "yz"))
+    if "010" in fields:
+        record.lccn = common.lccn(first(data, "010", "a"))
+    if "035" in fields:
+        record.system_numbers = common.system_numbers(data, "035")
     if data.control.get("003", "").strip().upper() == "OCOLC" and record.control_number:
-        common.add_system_number(numbers, f"(OCoLC){record.control_number}")
-    record.system_numbers = numbers
-    national = []
-    for field in data.fields.get("015", ()):
-        source = subfield(field, "2") or ""
-        for number in subfields(field, "a"):
-            add_unique(national, (source, number.strip()))
-    record.national_bib_numbers = national
+        common.add_system_number(record.system_numbers, f"(OCoLC){record.control_number}")
+    if "015" in fields:
+        national: list[tuple[str, str]] = []
+        for field in fields["015"]:
+            source = subfield(field, "2") or ""
+            for number in subfields(field, "a"):
+                add_unique(national, (source, number.strip()))
+        record.national_bib_numbers = national
 
 
 def _names(data: MarcData, record: BibRecord) -> None:

@@ -14,6 +14,9 @@ from lxml import etree
 Field = tuple[str | None, str | None, list[tuple[str, str]]]
 
 MARC21_NS = "http://www.loc.gov/MARC21/slim"
+# The BNCF UNIMARC slim schema names its elements rec, lab, cf, df and sf, with attributes t,
+# i1, i2 and c; the demo's UNIMARC members publish that form.
+BNCF_NS = "http://www.bncf.firenze.sbn.it/unimarc/slim"
 UNIMARC_NAMESPACES = (
     "http://www.bncf.firenze.sbn.it/unimarc/slim",
     "http://www.nlc.cn/",  # CNMARC as dp2 / NLC systems publish it
@@ -108,6 +111,8 @@ def unwrap_record(element, expected_ns: Iterable[str], label: str):
         element = records[0]
         name = localname(element)
     ns = namespace(element)
+    if name == "rec" and ns == BNCF_NS and ns in expected_ns:
+        return element  # UNIMARC slim's short element names (rec/lab/cf/df/sf)
     if name != "record" or (ns and ns not in expected_ns):
         shown = f"{{{ns}}}{name}" if ns else name
         raise ValueError(f"expected a {label} <record> element, got <{shown}>")
@@ -120,27 +125,24 @@ def read_marcxml(record, wanted: frozenset[str], indicators: frozenset[str]) -> 
     Every call into lxml costs about as much as the rest of the normalisation, so each field
     costs one get("tag"); indicators are read only for tags in `indicators` (None elsewhere).
     """
+    if localname(record) == "rec":
+        return _read_short(record, wanted, indicators)
     data = MarcData()
     data.element = record
     control = data.control
     fields = data.fields
     for child in record:
         tag = child.get("tag")
-        if tag is None:
-            if data.leader is None and localname(child) == "leader":
-                data.leader = child.text or ""
-            continue
         if tag not in wanted:
+            if tag is None and data.leader is None and localname(child) == "leader":
+                data.leader = child.text or ""
             continue
         if tag[:2] == "00":
             if tag not in control:
                 control[tag] = child.text or ""
             continue
-        subs = []
-        for sub in child:
-            code = sub.get("code")
-            if code is not None:
-                subs.append((code, sub.text or ""))
+        # comments and processing instructions have no code: leave them out
+        subs = [(code, sub.text or "") for sub in child if (code := sub.get("code")) is not None]
         if tag in indicators:
             field = (child.get("ind1") or " ", child.get("ind2") or " ", subs)
         else:
@@ -152,9 +154,32 @@ def read_marcxml(record, wanted: frozenset[str], indicators: frozenset[str]) -> 
     return data
 
 
+def _read_short(record, wanted: frozenset[str], indicators: frozenset[str]) -> MarcData:
+    """Read a UNIMARC slim <rec> (short names: lab, cf, df, sf; attributes t, i1, i2, c)."""
+    data = MarcData()
+    data.element = record
+    for child in record:
+        tag = child.get("t")
+        if tag is None:
+            if data.leader is None and localname(child) == "lab":
+                data.leader = child.text or ""
+            continue
+        if tag not in wanted:
+            continue
+        if tag[:2] == "00":
+            data.control.setdefault(tag, child.text or "")
+            continue
+        subs = [(code, sub.text or "") for sub in child if (code := sub.get("c")) is not None]
+        field = (child.get("i1") or " ", child.get("i2") or " ", subs) if tag in indicators else (
+            None, None, subs)
+        data.fields.setdefault(tag, []).append(field)
+    return data
+
+
 def tags_present(record) -> set[str]:
     """Return every field tag in a MARCXML record (used only to explain a rejection)."""
-    return {t for t in (c.get("tag") for c in record if isinstance(c.tag, str)) if t}
+    attr = "t" if localname(record) == "rec" else "tag"
+    return {t for t in (c.get(attr) for c in record if isinstance(c.tag, str)) if t}
 
 
 def serialise(element) -> bytes:

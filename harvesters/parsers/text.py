@@ -13,11 +13,12 @@ _TRAILING_PUNCT = " /:;=,\t\n\r"
 _NONSORT = re.compile("[\x88\x89\x98\x9c]")
 _BRACKETS = re.compile(r"^\[(.*)\]$")
 _YEAR = re.compile(r"(?<!\d)(1\d{3}|20\d{2})(?!\d)")
-_PAGE_UNIT = re.compile(
-    r"(?:\bpp?\b\.?|\bpages?\b|\bpgs?\b|\bS\.|\bs\.|\bBl\.|\bleaves\b|\bff?\.|\bstr\.|\bс\.|\bстр\b|页|頁)",
-    re.IGNORECASE,
-)
-_PAGE_NUMBER = re.compile(r"(\[?)(\d{1,6})")
+# A count, maybe in brackets ("[496]") or closing a parenthesis ("(IX, 26) p."), then blanks.
+_PAGE_NUMBER = re.compile(r"(\[?)(\d{1,6})\]?\)?\s*")
+# Page units after the count, lower-cased: p. pp. pages S. (Seiten) Bl. f. с. стр. 页 頁
+_PAGE_UNITS = (
+    "pp", "page", "pg", "s.", "bl.", "leaves", "ff.", "f.", "str.", "с.", "стр", "页", "頁",
+)  # fmt: skip
 _SEGMENT_START = re.compile(r"[(;:]")
 MIN_YEAR, MAX_YEAR = 1000, 2099
 MAX_PAGES = 100_000
@@ -141,34 +142,32 @@ def year_from_digits(text: str) -> int | None:
     return None
 
 
-def _segment_pages(segment: str) -> int | None:
-    plain, bracketed = 0, 0
-    for match in _PAGE_NUMBER.finditer(segment):
-        value = int(match.group(2))
-        if match.group(1):
-            bracketed = max(bracketed, value)
-        else:
-            plain = max(plain, value)
-    return plain or bracketed or None
+def _is_page_unit(rest: str) -> bool:
+    if rest.startswith(_PAGE_UNITS):
+        return True
+    return rest[:1] == "p" and (len(rest) == 1 or not rest[1].isalpha())  # "p." "p," "p"
 
 
 def pages_from_extent(text: str | None) -> int | None:
     """Read a page count from an extent: "xii, 345 p." -> 345, "385,[10]页" -> 385."""
     if not text:
         return None
-    best, start = None, 0
-    for unit in _PAGE_UNIT.finditer(text):
-        segment = text[start : unit.start()]
-        cuts = _SEGMENT_START.findall(segment)
-        if cuts:  # count only after the last "(", ";" or ":" before the unit
-            segment = segment[max(segment.rfind(c) for c in set(cuts)) + 1 :]
-        count = _segment_pages(segment)
-        if count is not None and (best is None or count > best):
-            best = count
-        start = unit.end()
-    if best is not None and 0 < best <= MAX_PAGES:
-        return best
-    return None
+    lower = text.lower()
+    best = plain = bracketed = 0
+    last_end = 0
+    for match in _PAGE_NUMBER.finditer(lower):
+        if _SEGMENT_START.search(lower, last_end, match.start()):
+            plain = bracketed = 0  # "2 vol. (793 p.)": counts before "(", ";", ":" are not pages
+        value = int(match.group(2))
+        if match.group(1):
+            bracketed = max(bracketed, value)
+        else:
+            plain = max(plain, value)
+        last_end = match.end()
+        if _is_page_unit(lower[last_end : last_end + 6]):
+            best = max(best, plain or bracketed)
+            plain = bracketed = 0
+    return best if 0 < best <= MAX_PAGES else None
 
 
 def language_code(text: str | None) -> str | None:

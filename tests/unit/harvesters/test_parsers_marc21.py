@@ -195,3 +195,16 @@ def test_oclc_numbers_keep_their_prefix():
 def test_unknown_format_is_a_configuration_error():
     with pytest.raises(ValueError, match="unknown metadata format 'mods'"):
         parse_metadata("mods", b"<x/>")
+
+
+def test_comments_inside_a_record_are_ignored():
+    element = etree.fromstring(
+        '<record xmlns="http://www.loc.gov/MARC21/slim"><!-- exported by X -->'
+        "<leader>00000nam a2200000 a 4500</leader>"
+        '<datafield tag="245" ind1="1" ind2="0"><!-- c --><subfield code="a">Kept</subfield>'
+        "</datafield>"
+        '<datafield tag="650" ind1=" " ind2="0"><subfield code="a">Topic</subfield><!-- c -->'
+        "</datafield></record>"
+    )
+    record = parse_metadata("marc21", element)
+    assert (record.title, record.subjects) == ("Kept", ["Topic"])
