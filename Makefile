@@ -28,5 +28,5 @@ clean:
 
 translations: $(VENV)/.installed  ## re-extract strings, merge into zh_CN, compile (edit the .po in between)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o web/translations/messages.pot .
-	$(BIN)/pybabel update -q -i web/translations/messages.pot -d web/translations -l zh_Hans_CN --no-fuzzy-matching
-	$(BIN)/pybabel compile -q -d web/translations
+	$(BIN)/pybabel update --no-wrap -i web/translations/messages.pot -d web/translations -l zh_Hans_CN --no-fuzzy-matching
+	$(BIN)/pybabel compile -d web/translations

@@ -7,6 +7,13 @@ from federation.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata
+# Tables that other libraries own in our database (APScheduler's job store).
+FOREIGN_TABLES = {"scheduler_jobs"}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave tables we do not own out of autogenerate."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def run_migrations_online() -> None:
@@ -18,6 +25,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
+            include_object=include_object,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
