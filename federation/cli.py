@@ -184,6 +184,49 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--list",
+    "list_only",
+    is_flag=True,
+    help="Print the jobs and their next run times, then exit (changes nothing).",
+)
+@click.option(
+    "--workers", default=8, show_default=True, type=click.IntRange(1, 64), help="Jobs at once."
+)
+@click.option(
+    "--reconcile-schedule",
+    default=None,
+    help="When deletions are reconciled (crontab or 'every 7d', alliance time zone); "
+    "default: Sundays 05:00.",
+)
+@pass_ctx
+def scheduler(ctx: Context, list_only: bool, workers: int, reconcile_schedule: str | None) -> None:
+    """Run every member's harvests on its schedule (one process; never inside web workers)."""
+    import logging
+
+    from federation import scheduler as sched
+
+    alliance = ctx.alliance()
+    try:
+        schedule = sched.check_schedule(reconcile_schedule or sched.DEFAULT_RECONCILE_SCHEDULE)
+        sched.check_database(ctx.db, alliance)
+        if list_only:
+            for line in sched.list_jobs(ctx.db, alliance, reconcile_schedule=schedule):
+                click.echo(line.render())
+            click.echo(f"Times are in {alliance.time_zone}.")
+            return
+        logging.basicConfig(
+            level=ctx.settings["LOG_LEVEL"],
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        sched.run_scheduler(
+            ctx.db, alliance, reconcile_schedule=schedule, workers=workers, echo=click.echo
+        )
+    except sched.SchedulerError as exc:
+        raise UserError(str(exc)) from None
+
+
+@main.command()
 @click.option("--port", default=None, type=int, help="Port of the web application (setting PORT).")
 @click.option("--seed", default=2026, show_default=True, help="Seed of the generated corpus.")
 @click.option(
@@ -196,6 +239,147 @@ def demo(ctx: Context, port: int | None, seed: int, check_only: bool) -> None:
 
     with _plain_errors():
         run_demo(ctx, port=port or ctx.settings["PORT"], seed=seed, check_only=check_only)
+
+
+# -- harvesting (harvesters/) ---------------------------------------------------------------------
+
+
+def _harvest_members(ctx: Context, codes: tuple[str, ...]) -> list:
+    """Return the alliance members named (all without codes), after checking the database."""
+    alliance = ctx.alliance()
+    unknown = set(codes) - {m.code for m in alliance.members}
+    if unknown:
+        raise UserError(f"unknown member code(s): {', '.join(sorted(unknown))}")
+    if ctx.db.current_revision() is None:
+        raise UserError("the database is empty: run `federation members import` first")
+    from federation.members import list_members
+
+    with ctx.db.session() as session:
+        known = {m.code for m in list_members(session, True)}
+    chosen = [m for m in alliance.members if not codes or m.code in codes]
+    missing = [m.code for m in chosen if m.code not in known]
+    if missing:
+        raise UserError(
+            f"member(s) {', '.join(missing)} not in the database: run `federation members import`"
+        )
+    return chosen
+
+
+@contextmanager
+def _progress(label: str):
+    """Yield a callback moving a progress bar (only on a terminal), or None."""
+    import threading
+
+    if not sys.stdout.isatty():
+        yield None
+        return
+    lock, done, expected = threading.Lock(), {}, {}
+    with click.progressbar(length=1, label=label, show_pos=True) as bar:
+
+        def advance(key: str, records: int, total: int | None) -> None:
+            with lock:
+                done[key], expected[key] = records, max(total or 0, records)
+                bar.length = max(1, sum(expected.values()))
+                bar.update(sum(done.values()) - bar.pos)
+
+        yield advance
+
+
+@main.group(invoke_without_command=True)
+@click.option("--member", "codes", multiple=True, help="Harvest only this member (repeatable).")
+@click.option(
+    "--full", is_flag=True, help="Harvest everything, not only changes since the last run."
+)
+@click.option(
+    "--workers",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Members harvested at once (two at most per server).",
+)
+@click.pass_context
+def harvest(click_ctx: click.Context, codes: tuple[str, ...], full: bool, workers: int) -> None:
+    """Harvest member catalogues over OAI-PMH: incremental, or full with --full.
+
+    A harvest that was killed resumes where it stopped. `federation harvest status` shows
+    how the last runs went.
+    """
+    if click_ctx.invoked_subcommand is not None:
+        return
+    from harvesters.services import format_summary, harvest_all
+
+    ctx = click_ctx.ensure_object(Context)
+    chosen = _harvest_members(ctx, codes)
+    with _progress(f"Harvesting {len(chosen)} member(s)") as progress:
+        summaries = harvest_all(
+            ctx.db, chosen, workers=workers, full=full, settings=ctx.settings, progress=progress
+        )
+    for summary in summaries:
+        click.echo(format_summary(summary))
+    if any(not s.ok for s in summaries):
+        sys.exit(1)
+
+
+@harvest.command("status")
+@click.option("--member", "codes", multiple=True, help="Only this member (repeatable).")
+@pass_ctx
+def harvest_status_command(ctx: Context, codes: tuple[str, ...]) -> None:
+    """Show each member's last run and how many records it has (active/deleted/rejected)."""
+    from harvesters.services import format_status, harvest_status
+
+    alliance = ctx.alliance()
+    chosen = _harvest_members(ctx, codes)
+    statuses = harvest_status(ctx.db, [m.code for m in chosen])
+    for line in format_status(statuses, alliance.time_zone):
+        click.echo(line)
+
+
+@harvest.command("reconcile")
+@click.option("--member", "codes", multiple=True, help="Only this member (repeatable).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also for servers that keep deletions, and even if most records vanished.",
+)
+@pass_ctx
+def harvest_reconcile(ctx: Context, codes: tuple[str, ...], force: bool) -> None:
+    """Mark as deleted the records a member's server no longer lists (ListIdentifiers)."""
+    from harvesters.errors import HarvestLocked
+    from harvesters.services import format_summary, reconcile_member
+
+    failed = False
+    for member in _harvest_members(ctx, codes):
+        try:
+            summary = reconcile_member(ctx.db, member, force=force, settings=ctx.settings)
+        except HarvestLocked as exc:
+            raise UserError(str(exc)) from None
+        click.echo(format_summary(summary))
+        failed = failed or not summary.ok
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--member", "codes", multiple=True, help="Only this member (repeatable).")
+@pass_ctx
+def reparse(ctx: Context, codes: tuple[str, ...]) -> None:
+    """Parse the stored raw records again (after a parser improved); no harvesting."""
+    from harvesters.errors import HarvestLocked
+    from harvesters.services import reparse as reparse_records
+
+    chosen = _harvest_members(ctx, codes)
+    with _progress("Reparsing") as progress:
+        advance = (lambda done, total: progress("all", done, total)) if progress else None
+        try:
+            summary = reparse_records(ctx.db, chosen, progress=advance)
+        except HarvestLocked as exc:
+            raise UserError(str(exc)) from None
+    click.echo(
+        f"Reparsed {summary.records} records: {summary.changed} changed; now {summary.active} "
+        f"active, {summary.rejected} rejected, {summary.deleted} deleted"
+        + (f"; {summary.skipped} in formats no parser reads" if summary.skipped else "")
+        + "."
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -138,3 +138,94 @@ class Record(Base):
     normalised: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # BibRecord as JSON
     run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     harvested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# -- search/dedup (issue 4): clusters, their records with evidence, work links, staff decisions --
+# Owned by search/dedup; migration 0004_clusters. Every table here is derived from `records`
+# (and rebuilt by re-clustering), except dedup_overrides and staff rows of dedup_blocklist,
+# which are staff decisions that later harvests and re-clusterings must respect.
+
+
+class Cluster(Base):
+    """One manifestation across members: the unit of search results."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # "c" + first record id
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ClusterRecord(Base):
+    """A record's place in its cluster, and why it is there (rule, values, matched record)."""
+
+    __tablename__ = "cluster_records"
+    __table_args__ = (Index("ix_cluster_records_cluster", "cluster_id"),)
+
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("records.id", ondelete="CASCADE"), primary_key=True
+    )
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(32))  # seed | isbn | issn | oclc | lccn | nbn | ...
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    matched_record_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class WorkLink(Base):
+    """A cluster linked to other editions of its work ("other editions"), and why."""
+
+    __tablename__ = "work_links"
+    __table_args__ = (Index("ix_work_links_work", "work_id"),)
+
+    cluster_id: Mapped[str] = mapped_column(
+        ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True
+    )
+    work_id: Mapped[str] = mapped_column(String(40))  # "w" + the work's first cluster id
+    rule: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: leads the work
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class DedupKey(Base):
+    """A match key of a record (identifier, title block, work key): finds its neighbours."""
+
+    __tablename__ = "dedup_keys"
+    __table_args__ = (Index("ix_dedup_keys_key", "key"),)
+
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("records.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+
+
+class DedupOverride(Base):
+    """A staff decision: two records are (merge) or are not (split) one manifestation."""
+
+    __tablename__ = "dedup_overrides"
+    __table_args__ = (
+        Index("ix_dedup_overrides_a", "record_a"),
+        Index("ix_dedup_overrides_b", "record_b"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # merge | split
+    record_a: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    record_b: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    created_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DedupBlock(Base):
+    """An identifier that is no evidence: put there by staff, or found shared by unrelated titles."""
+
+    __tablename__ = "dedup_blocklist"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # "isbn:9787..."
+    source: Mapped[str] = mapped_column(String(8))  # staff | auto
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# -- end of search/dedup tables --

@@ -11,7 +11,6 @@ injectable so tests never wait for real back-off.
 from __future__ import annotations
 
 import logging
-import queue
 import random
 import threading
 import time
@@ -160,7 +159,9 @@ class OAIClient:
         attempt = 0
         while True:
             try:
-                return self._attempt(verb, params)
+                page = self._attempt(verb, params)
+                page.retries = attempt
+                return page
             except _Retry as retry:
                 if attempt >= self.retry.max_retries:
                     raise retry.final from retry.final.__cause__
@@ -300,45 +301,3 @@ def server_slot(base_url: str) -> Iterator[None]:
         slot = _slots.setdefault(key, threading.BoundedSemaphore(MAX_STREAMS_PER_SERVER))
     with slot:
         yield
-
-
-_DONE = object()
-
-
-def prefetch(pages: Iterator[Page], depth: int = 1) -> Iterator[Page]:
-    """Fetch (and parse) the next page in a thread while the caller stores this one."""
-    buffer: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for page in pages:
-                if not _put(buffer, (page, None), stop):
-                    return
-            _put(buffer, (_DONE, None), stop)
-        except BaseException as exc:  # handed to the consumer, who raises it
-            _put(buffer, (None, exc), stop)
-
-    worker = threading.Thread(target=produce, name="oai-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            page, error = buffer.get()
-            if error is not None:
-                raise error
-            if page is _DONE:
-                return
-            yield page
-    finally:
-        stop.set()
-        worker.join(timeout=1)
-
-
-def _put(buffer: queue.Queue, item: tuple, stop: threading.Event) -> bool:
-    while not stop.is_set():
-        try:
-            buffer.put(item, timeout=0.2)
-            return True
-        except queue.Full:
-            continue
-    return False

@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from federation.db import Database
-from harvesters.client import OAIClient, prefetch
+from harvesters.client import OAIClient
 from harvesters.errors import BadResumptionToken, EndpointMismatch, HarvestError
 from harvesters.pages import DAY, Identity, Item, Page
 from harvesters.parsers import RecordRejected, parse_metadata
+from harvesters.pipeline import Behind, prefetch
 from harvesters.runs import (
     RunSummary,
     fail_stale_runs,
@@ -31,6 +32,7 @@ from harvesters.runs import (
 )
 from harvesters.store import (
     MAX_IDENTIFIER,
+    MAX_TOKEN,
     Checkpoint,
     PageCounts,
     StoredRecord,
@@ -63,6 +65,7 @@ def run_harvest(
             last = None
         kind = "incremental" if last is not None else "full"
         run_id = start_run(db, member.code, kind, member.oai.metadata_prefix)
+    state = None
     try:
         identity = _check_endpoint(client, member)
         state = _list_state(db, run_id, member, identity, resume, last if not resume else None)
@@ -70,17 +73,19 @@ def run_harvest(
         harvest_sets(db, client, state, sets, token, progress)
     except HarvestError as exc:
         log.warning("%s: harvest failed: %s", member.code, exc)
-        finish_run(db, run_id, "failed", str(exc), retries=_retries(db, run_id, client))
-        return summarise(get_run(db, run_id))
+        finish_run(db, run_id, "failed", str(exc), retries=_retries(db, run_id, client, state))
+        return summarise(get_run(db, run_id), state.totals.unchanged if state else 0)
     except Exception as exc:  # a bug or a database failure: record it, then let it surface
         finish_run(db, run_id, "failed", f"internal error: {type(exc).__name__}: {exc}")
         raise
-    finish_run(db, run_id, "completed", retries=_retries(db, run_id, client))
+    finish_run(db, run_id, "completed", retries=_retries(db, run_id, client, state))
     return summarise(get_run(db, run_id), state.totals.unchanged)
 
 
-def _retries(db: Database, run_id: int, client: OAIClient) -> int:
-    return get_run(db, run_id).retries + client.retries  # retries not yet saved with a page
+def _retries(db: Database, run_id: int, client: OAIClient, state) -> int:
+    """Return the run's retries: those saved with pages plus those made since."""
+    unsaved = client.retries - (state.saved_retries if state is not None else 0)
+    return get_run(db, run_id).retries + unsaved
 
 
 def _resumable(db: Database, member, full: bool):
@@ -183,6 +188,7 @@ class ListState:
     response_date: str | None = None  # None until the run's first page
     totals: PageCounts = field(default_factory=PageCounts)
     restarts: int = 0
+    saved_retries: int = 0  # retries committed with pages by this process
 
 
 def harvest_sets(
@@ -219,8 +225,12 @@ def _harvest_list(
             params["from"] = from_date
         pages = client.list_pages("ListRecords", token=token, **params)
         try:
-            for page in prefetch(pages):
-                _store_page(db, client, state, set_spec, page, progress)
+            with Behind() as store:
+                for page in prefetch(with_payloads(pages)):
+                    records = to_records(
+                        page.items, state.record_format, state.prefix, state.member_code
+                    )
+                    store.submit(_store_page, db, state, set_spec, page, records, progress)
             return
         except BadResumptionToken as exc:
             state.restarts += 1
@@ -243,32 +253,32 @@ def _restart_from(state: ListState) -> str | None:
 
 def _store_page(
     db: Database,
-    client: OAIClient,
     state: ListState,
     set_spec: str | None,
     page: Page,
+    parsed: tuple[list[StoredRecord], list[str]],
     progress: Progress | None,
 ) -> None:
-    """Turn a page into stored records and commit them with the run's checkpoint."""
-    records, errors = to_records(page.items, state.record_format, state.prefix, state.member_code)
+    """Commit a page's records with the run's checkpoint (in the storing thread, in order)."""
+    records, errors = parsed
     newest = max((r.datestamp for r in records), default=None)
     if newest and (state.last_datestamp is None or newest > state.last_datestamp):
         state.last_datestamp = newest
     state.cursor += len(page.items)
-    retries, client.retries = client.retries, 0
     token = page.next_token
     checkpoint = Checkpoint(
-        resumption_token=token if token is None or len(token) <= 2000 else "",
+        resumption_token=token if token is None or len(token) <= MAX_TOKEN else "",
         cursor=state.cursor,
         last_datestamp=state.last_datestamp,
         set_spec=set_spec,
         response_date=page.response_date if state.response_date is None else None,
         illegal_chars=page.illegal_chars,
-        retries=retries,
+        retries=page.retries,
         errors=errors,
     )
     counts = save_page(db, state.run_id, state.member_code, records, checkpoint)
     state.totals.add(counts)
+    state.saved_retries += page.retries
     if state.response_date is None:
         state.response_date = page.response_date
     if page.illegal_chars:
@@ -311,10 +321,28 @@ def to_record(item: Item, record_format: str, prefix: str, member_code: str) -> 
             prefix,
             reject_reason="the record carries no metadata",
         )
-    raw = compress(etree.tostring(element, encoding="utf-8", with_tail=False))
+    raw = item.raw if item.raw is not None else stored_payload(element)
     return parsed_record(
         header.identifier, header.datestamp, prefix, raw, element, record_format, member_code
     )
+
+
+def stored_payload(element: etree._Element) -> bytes:
+    """Serialise and compress one metadata element for the record store."""
+    return compress(etree.tostring(element, encoding="utf-8", with_tail=False))
+
+
+def with_payloads(pages: Iterator[Page]) -> Iterator[Page]:
+    """Attach each record's stored payload as pages arrive.
+
+    Run inside the prefetch thread: lxml serialisation and zlib release the GIL, so this work
+    overlaps the metadata parsing of the previous page.
+    """
+    for page in pages:
+        for item in page.items:
+            if item.metadata is not None:
+                item.raw = stored_payload(item.metadata)
+        yield page
 
 
 def parsed_record(

@@ -69,6 +69,7 @@ class Item:
 
     header: Header
     metadata: etree._Element | None = None
+    raw: bytes | None = None  # the stored form of ``metadata``, when the harvest loop made it
 
 
 @dataclass(slots=True)
@@ -92,6 +93,7 @@ class Page:
     token: Token | None = None
     illegal_chars: int = 0
     size: int = 0  # bytes received
+    retries: int = 0  # failed attempts before this page came
 
     @property
     def next_token(self) -> str | None:
@@ -129,15 +131,16 @@ def parse_xml(content: bytes, base_url: str = "", verb: str | None = None):
     """Parse bytes hardened; on failure strip illegal characters and retry. Return (root, count)."""
     try:
         return etree.fromstring(content, hardened_parser()), 0
-    except etree.XMLSyntaxError:
-        cleaned, removed = _without_illegal_chars(content)
-        if removed:
-            try:
-                return etree.fromstring(cleaned, hardened_parser()), removed
-            except etree.XMLSyntaxError as again:
-                exc = again
-        message, retriable = _malformed_message(content, base_url, verb, exc)
-        raise MalformedResponse(message, retriable) from exc
+    except etree.XMLSyntaxError as first:
+        failure = first
+    cleaned, removed = _without_illegal_chars(content)
+    if removed:
+        try:
+            return etree.fromstring(cleaned, hardened_parser()), removed
+        except etree.XMLSyntaxError as again:
+            failure = again
+    message, retriable = _malformed_message(content, base_url, verb, failure)
+    raise MalformedResponse(message, retriable) from failure
 
 
 def _without_illegal_chars(content: bytes) -> tuple[bytes, int]:

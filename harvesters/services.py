@@ -25,11 +25,13 @@ from typing import Any
 
 from federation.db import Database
 from federation.models import utcnow
-from harvesters.client import OAIClient, prefetch, server_key, server_slot
+from harvesters.client import OAIClient, server_key, server_slot
 from harvesters.errors import HarvestError, HarvestLocked, OAIError
 from harvesters.harvest import Progress, run_harvest, to_granularity, to_records
 from harvesters.locks import member_lock
+from harvesters.pipeline import prefetch
 from harvesters.reparse import ReparseSummary, reparse
+from harvesters.reports import format_status, format_summary
 from harvesters.runs import (
     RunSummary,
     fail_stale_runs,
@@ -44,6 +46,7 @@ from harvesters.store import Checkpoint, live_identifiers, mark_deleted, save_pa
 __all__ = [
     "ReparseSummary",
     "RunSummary",
+    "format_status",
     "format_summary",
     "harvest_all",
     "harvest_demo",
@@ -327,21 +330,6 @@ def _refresh(db: Database, client: OAIClient, member, identifier: str, run_id: i
 
 
 # -- the demo --------------------------------------------------------------------------------------
-
-
-def format_summary(summary: RunSummary) -> str:
-    """Say in one line what a run did."""
-    head = f"{summary.member_code}: {summary.kind} harvest"
-    if summary.status == "skipped":
-        return f"{head} skipped: {summary.error}"
-    took = f" in {summary.duration:.1f} s" if summary.duration is not None else ""
-    counts = (
-        f"{summary.new} new, {summary.updated} updated, {summary.unchanged} unchanged, "
-        f"{summary.deleted} deleted, {summary.rejected} rejected, {summary.pages} pages"
-    )
-    if summary.ok:
-        return f"{head} completed{took}: {counts}"
-    return f"{head} FAILED{took} ({counts}): {summary.error}"
 
 
 def harvest_demo(ctx, *, echo: Callable[[str], None] = print) -> list[RunSummary]:

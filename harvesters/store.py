@@ -54,20 +54,22 @@ def decompress(stored: bytes) -> bytes:
     return zlib.decompress(stored)
 
 
-_BIB_FIELDS = tuple(f.name for f in dataclasses.fields(BibRecord) if f.name != "raw")
+_BIB_FIELDS = tuple(f.name for f in dataclasses.fields(BibRecord) if f.name not in ("raw",))
+_HOLDING_FIELDS = tuple(f.name for f in dataclasses.fields(Holding))
 
 
 def bib_to_json(record: BibRecord) -> dict[str, Any]:
     """Return a BibRecord as JSON-able data without empty values (the ``normalised`` column)."""
+    # Hand-written rather than dataclasses.asdict: this runs once per harvested record.
     out: dict[str, Any] = {}
     for name in _BIB_FIELDS:
         value = getattr(record, name)
-        if value is None or value == [] or value == "":
+        if not value and value != 0:
             continue
         if name == "names":
             value = [{"name": n.name, "role": n.role, "kind": n.kind} for n in value]
         elif name == "holdings":
-            value = [dataclasses.asdict(h) for h in value]
+            value = [{f: getattr(h, f) for f in _HOLDING_FIELDS} for h in value]
         out[name] = value
     return out
 

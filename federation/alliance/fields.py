@@ -74,14 +74,14 @@ class HttpUrl(Text):
         text = super()._deserialize(value, attr, data, **kwargs)
         if re.search(r"\s", text):
             raise ValidationError(f"{text!r} contains spaces; remove them")
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 - parsing the port is part of the check
+        except ValueError as exc:
+            raise ValidationError(f"{text!r} is not a valid URL ({exc}); fix it") from None
         if parts.scheme.lower() not in ("http", "https"):
             shown = f"the scheme '{parts.scheme}:'" if parts.scheme else "no scheme"
             raise ValidationError(f"{text!r} has {shown}; use an http:// or https:// URL")
-        try:
-            parts.port  # noqa: B018 - parsing the port is the check
-        except ValueError:
-            raise ValidationError(f"{text!r} has an invalid port; use a number 1-65535") from None
         if not parts.hostname:
             raise ValidationError(
                 f"{text!r} names no host; write e.g. https://opac.example.org/oai"

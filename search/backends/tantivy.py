@@ -1,0 +1,276 @@
+"""The embedded search backend: a tantivy index folder inside the instance.
+
+Layout of ``<instance>/search/tantivy``: ``indexes/<name>/`` holds index generations;
+``CURRENT`` names the live one. A rebuild writes a new generation and then replaces
+``CURRENT`` atomically, so readers (other processes too) never see a half-built index.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import tantivy
+
+from search.backends.tantivy_facets import FacetCounter
+from search.backends.tantivy_schema import (
+    QueryBuilder,
+    build_schema,
+    document_json,
+    register_tokenizers,
+)
+from search.documents import ClusterDoc
+from search.interfaces import Progress, RebuildInProgress, SearchBackendError
+from search.query import (
+    Hit,
+    SearchQuery,
+    SearchResult,
+    highlight_doc,
+    positive_texts,
+)
+
+INCREMENTAL_HEAP = 128_000_000
+REBUILD_HEAP = 1_000_000_000
+
+
+class TantivyBackend:
+    """SearchBackend on an embedded tantivy index (the default)."""
+
+    def __init__(self, path: str | os.PathLike[str], rebuild_threads: int = 0) -> None:
+        self.root = Path(path)
+        self.rebuild_threads = rebuild_threads or min(4, os.cpu_count() or 1)
+        self.schema = build_schema()
+        self.builder = QueryBuilder(self.schema)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="facets")
+        self._index: tantivy.Index | None = None
+        self._current: tuple[str, int] | None = None
+        self._writer: tantivy.IndexWriter | None = None
+
+    # --- files --------------------------------------------------------------------------
+
+    @property
+    def _pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    def _read_pointer(self) -> tuple[str, int] | None:
+        try:
+            stat = self._pointer.stat()
+            return self._pointer.read_text(encoding="utf-8").strip(), stat.st_mtime_ns
+        except FileNotFoundError:
+            return None
+
+    def _open_index(self, name: str) -> tantivy.Index:
+        folder = self.root / "indexes" / name
+        try:
+            index = tantivy.Index(self.schema, path=str(folder), reuse=True)
+        except ValueError as exc:
+            raise SearchBackendError(
+                f"cannot open the search index in {folder} ({exc}); rebuild it"
+            ) from exc
+        register_tokenizers(index)
+        return index
+
+    def _new_generation(self) -> tuple[str, tantivy.Index]:
+        name = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        folder = self.root / "indexes" / name
+        folder.mkdir(parents=True)
+        index = tantivy.Index(self.schema, path=str(folder), reuse=False)
+        register_tokenizers(index)
+        return name, index
+
+    def _publish(self, name: str) -> None:
+        """Point CURRENT at generation ``name`` atomically."""
+        tmp = self.root / f"CURRENT.{uuid.uuid4().hex}.tmp"
+        tmp.write_text(name + "\n", encoding="utf-8")
+        os.replace(tmp, self._pointer)
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _lock(self, name: str) -> Callable[[], None] | None:
+        """Take an exclusive lock file without waiting; return its release, or None if held."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / name, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return lambda: (fcntl.flock(fd, fcntl.LOCK_UN), os.close(fd))
+
+    def index(self) -> tantivy.Index:
+        """Return the live index, reopening it when a rebuild swapped CURRENT."""
+        pointer = self._read_pointer()
+        if pointer is None:
+            pointer = self._create_first()
+        if self._index is None or pointer != self._current:
+            self._drop_writer()
+            self._index = self._open_index(pointer[0])
+            self._current = pointer
+        return self._index
+
+    def _create_first(self) -> tuple[str, int]:
+        release = self._lock("rebuild.lock")
+        if release is None:
+            raise RebuildInProgress("the search index is being built; try again shortly")
+        try:
+            pointer = self._read_pointer()
+            if pointer is None:
+                name, _ = self._new_generation()
+                self._publish(name)
+                pointer = self._read_pointer()
+            assert pointer is not None
+            return pointer
+        finally:
+            release()
+
+    # --- writes -------------------------------------------------------------------------
+
+    def _get_writer(self) -> tantivy.IndexWriter:
+        index = self.index()
+        if self._writer is None:
+            try:
+                self._writer = index.writer(INCREMENTAL_HEAP, 1)
+            except ValueError as exc:
+                raise SearchBackendError(
+                    f"another process is writing to the search index ({exc})"
+                ) from exc
+        return self._writer
+
+    def _drop_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.rollback()
+            self._writer = None
+
+    def index_documents(self, docs: Iterable[ClusterDoc]) -> int:
+        """Add or replace documents; visible after commit()."""
+        writer = self._get_writer()
+        sent = 0
+        for doc in docs:
+            writer.delete_documents_by_term("cluster_id", doc["cluster_id"])
+            writer.add_json(document_json(doc))
+            sent += 1
+        return sent
+
+    def delete_documents(self, cluster_ids: Iterable[str]) -> int:
+        """Remove documents by cluster id; visible after commit()."""
+        writer = self._get_writer()
+        sent = 0
+        for cluster_id in cluster_ids:
+            writer.delete_documents_by_term("cluster_id", cluster_id)
+            sent += 1
+        return sent
+
+    def commit(self) -> None:
+        """Make writes durable and visible."""
+        if self._writer is not None:
+            self._writer.commit()
+        self.index().reload()
+
+    def rebuild(self, docs: Iterable[ClusterDoc], progress: Progress | None = None) -> int:
+        """Build a new generation from ``docs`` and swap it in; a second rebuild is refused."""
+        release = self._lock("rebuild.lock")
+        if release is None:
+            raise RebuildInProgress("another rebuild of the search index is running")
+        try:
+            name, index = self._new_generation()
+            written = _write_all(index, docs, self.rebuild_threads, progress)
+            self._drop_writer()
+            self._publish(name)
+            self.index()
+            self._remove_old_generations(keep=name)
+            return written
+        finally:
+            release()
+
+    def _remove_old_generations(self, keep: str) -> None:
+        # Readers in other processes keep their open files (POSIX unlink semantics).
+        for folder in (self.root / "indexes").iterdir():
+            if folder.name != keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    # --- reads --------------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Answer one query: a page of hits, the total and the facet counts."""
+        started = time.perf_counter()
+        searcher = self.index().searcher()
+        text = self.builder.text_query(query.ast)
+        main = self.builder.combine(text, self.builder.filters(query.filters, query))
+        total, hits = self._hits(searcher, main, query)
+        facets = {}
+        if query.facets:
+            counter = FacetCounter(searcher, self.builder, self._pool)
+            facets = counter.count_all(query, text, main, total)
+        took = (time.perf_counter() - started) * 1000
+        return SearchResult(total=total, hits=hits, facets=facets, took_ms=round(took, 3))
+
+    def _hits(
+        self, searcher: tantivy.Searcher, main: tantivy.Query, query: SearchQuery
+    ) -> tuple[int, list[Hit]]:
+        order = {
+            "year_desc": ("year", tantivy.Order.Desc),
+            "year_asc": ("year", tantivy.Order.Asc),
+            "title": ("title_sort", tantivy.Order.Asc),
+        }.get(query.sort)
+        kwargs = {"order_by_field": order[0], "order": order[1]} if order else {}
+        result = searcher.search(main, query.page_size, count=True, offset=query.offset, **kwargs)
+        needles = positive_texts(query.ast) if query.highlight else []
+        hits = []
+        for value, address in result.hits:
+            doc = json.loads(searcher.doc(address).get_first("doc"))
+            score = float(value) if not order else None
+            marks = highlight_doc(doc, needles) if needles else {}
+            hits.append(Hit(doc["cluster_id"], score, doc, marks))
+        return result.count or 0, hits
+
+    def get(self, cluster_id: str) -> ClusterDoc | None:
+        """Return one document by cluster id, or None."""
+        searcher = self.index().searcher()
+        query = tantivy.Query.term_query(self.schema, "cluster_id", cluster_id)
+        result = searcher.search(query, 1)
+        if not result.hits:
+            return None
+        return json.loads(searcher.doc(result.hits[0][1]).get_first("doc"))
+
+    def count(self) -> int:
+        """Return the number of searchable documents."""
+        return self.index().searcher().num_docs
+
+    def close(self) -> None:
+        """Commit nothing, release the writer lock and threads."""
+        self._drop_writer()
+        self._pool.shutdown(wait=True)
+        self._index = None
+
+
+def _write_all(
+    index: tantivy.Index, docs: Iterable[ClusterDoc], threads: int, progress: Progress | None
+) -> int:
+    """Write every document into a fresh index and commit; return how many."""
+    writer = index.writer(REBUILD_HEAP, threads)
+    seen: set[str] = set()
+    written = 0
+    for doc in docs:
+        cluster_id = doc["cluster_id"]
+        if cluster_id in seen:  # a repeated id replaces the earlier document
+            writer.delete_documents_by_term("cluster_id", cluster_id)
+        seen.add(cluster_id)
+        writer.add_json(document_json(doc))
+        written += 1
+        if progress and written % 10_000 == 0:
+            progress(written)
+    writer.commit()
+    writer.wait_merging_threads()
+    if progress:
+        progress(written)
+    return written

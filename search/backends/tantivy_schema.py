@@ -1,0 +1,225 @@
+"""The tantivy index layout: schema, analysers, documents in, and the query tree translated.
+
+CJK text is prepared in Python (search.analysis: folding and bigrams) and then split by a
+word tokenizer that lowercases and folds accents, so index and query see the same tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import tantivy
+
+from search import analysis
+from search.documents import FACET_FIELDS, ClusterDoc
+from search.query import And, MatchAll, Node, Not, Or, Phrase, SearchQuery, Term
+
+TEXT_TOKENIZER = "federation_text"
+STORE_ONLY_TOKENIZER = "federation_store_only"
+
+# Searchable text fields -> the ClusterDoc fields they are built from.
+TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    "title": ("title", "subtitle", "other_titles", "series"),
+    "author": ("authors",),
+    "subject": ("subjects",),
+    "publisher": ("publisher", "place"),
+}
+FIELD_BOOSTS = {"title": 3.0, "author": 2.0, "subject": 1.5, "publisher": 1.0}
+PHRASE_BOOST = 1000.0  # constant added to phrase matches in the title: they rank first
+FACET_INDEX_FIELD = {name: f"f_{name}" for name in FACET_FIELDS if name != "year"}
+YEAR = "year"
+
+
+def text_analyzer() -> tantivy.TextAnalyzer:
+    """Return the word analyser of every text field (after Python's CJK preparation)."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+
+
+def register_tokenizers(index: tantivy.Index) -> None:
+    """Register our analysers on an opened index (tantivy does not persist them)."""
+    index.register_tokenizer(TEXT_TOKENIZER, text_analyzer())
+    # Raw + drop every token: a stored-only text field (the document as JSON).
+    nothing = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw()).filter(
+        tantivy.Filter.remove_long(1)
+    )
+    index.register_tokenizer(STORE_ONLY_TOKENIZER, nothing.build())
+
+
+def build_schema() -> tantivy.Schema:
+    """Return the schema of the cluster index."""
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("cluster_id", stored=True, tokenizer_name="raw", index_option="basic")
+    for name in TEXT_FIELDS:
+        sb.add_text_field(name, tokenizer_name=TEXT_TOKENIZER)
+    for name in ("isbn", "clc"):
+        sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    for name in FACET_INDEX_FIELD.values():
+        sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_integer_field(YEAR, indexed=True, fast=True)
+    sb.add_text_field("title_sort", tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_text_field("doc", stored=True, tokenizer_name=STORE_ONLY_TOKENIZER, index_option="basic")
+    return sb.build()
+
+
+def _values(doc: Mapping[str, Any], name: str) -> list[str]:
+    value = doc.get(name)
+    if value is None:
+        return []
+    return [v for v in value if v] if isinstance(value, list) else [value]
+
+
+def document_json(doc: ClusterDoc) -> str:
+    """Return the JSON that tantivy's writer indexes for one cluster document."""
+    fields: dict[str, Any] = {"cluster_id": doc["cluster_id"]}
+    for name, sources in TEXT_FIELDS.items():
+        fields[name] = analysis.join_for_index(v for s in sources for v in _values(doc, s))
+    fields["isbn"] = analysis.index_isbns(_values(doc, "isbns") + _values(doc, "issns"))
+    fields["clc"] = [c.upper() for c in _values(doc, "clc")]
+    for facet, field in FACET_INDEX_FIELD.items():
+        fields[field] = _values(doc, FACET_FIELDS[facet])
+    if doc.get("year") is not None:
+        fields[YEAR] = int(doc["year"])
+    fields["title_sort"] = (doc.get("title_sort") or analysis.fold(doc.get("title") or ""))[:64]
+    fields["doc"] = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(fields, ensure_ascii=False)
+
+
+class QueryBuilder:
+    """Translate the query tree, filters and ranges of a SearchQuery into tantivy queries."""
+
+    def __init__(self, schema: tantivy.Schema) -> None:
+        self.schema = schema
+        self.analyzer = text_analyzer()
+
+    def tokens(self, text: str) -> list[str]:
+        return self.analyzer.analyze(analysis.prepare_for_query(text))
+
+    def text_query(self, node: Node) -> tantivy.Query:
+        """Return the scored part of the query (the reader's text)."""
+        query = self.node(node) or tantivy.Query.all_query()
+        boost = self.whole_phrase_boost(node)
+        if boost is None:
+            return query
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Should, boost)])
+
+    def whole_phrase_boost(self, node: Node) -> tantivy.Query | None:
+        """Rank titles holding the reader's unfielded words as one phrase first."""
+        words = _plain_words(node)
+        tokens = self.tokens(" ".join(words)) if words and len(words) > 1 else []
+        if len(tokens) < 2:
+            return None
+        phrase = tantivy.Query.phrase_query(self.schema, "title", tokens)
+        return tantivy.Query.const_score_query(phrase, PHRASE_BOOST)
+
+    def node(self, node: Node) -> tantivy.Query | None:
+        if isinstance(node, MatchAll):
+            return tantivy.Query.all_query()
+        if isinstance(node, Term | Phrase):
+            return self.leaf(node)
+        if isinstance(node, Or):
+            parts = [q for q in map(self.node, node.children) if q is not None]
+            return _bool([(tantivy.Occur.Should, q) for q in parts])
+        if isinstance(node, Not):
+            child = self.node(node.child)
+            if child is None:
+                return None
+            return _bool([(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, child)])
+        return self.conjunction(node)
+
+    def conjunction(self, node: And) -> tantivy.Query | None:
+        clauses = []
+        for child in node.children:
+            if isinstance(child, Not):
+                q = self.node(child.child)
+                clauses += [(tantivy.Occur.MustNot, q)] if q is not None else []
+            else:
+                q = self.node(child)
+                clauses += [(tantivy.Occur.Must, q)] if q is not None else []
+        if clauses and all(occ == tantivy.Occur.MustNot for occ, _ in clauses):
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        return _bool(clauses)
+
+    def leaf(self, node: Term | Phrase) -> tantivy.Query | None:
+        if node.field == "isbn":
+            forms = analysis.isbn_forms(node.text) or [re.sub(r"[\s-]", "", node.text).upper()]
+            return tantivy.Query.term_set_query(self.schema, "isbn", forms)
+        if node.field == "class":
+            prefix = re.escape(analysis.normalise(node.text).strip().upper())
+            return tantivy.Query.regex_query(self.schema, "clc", prefix + ".*") if prefix else None
+        tokens = self.tokens(node.text)
+        if not tokens:
+            return None
+        fields = [node.field] if node.field else list(TEXT_FIELDS)
+        clauses = [(tantivy.Occur.Should, self.in_field(f, tokens, node)) for f in fields]
+        if len(tokens) > 1:
+            phrase = tantivy.Query.phrase_query(self.schema, "title", tokens)
+            clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(phrase, PHRASE_BOOST)))
+        forms = analysis.isbn_forms(node.text) if node.field is None else []
+        if forms:
+            clauses.append((tantivy.Occur.Should, tantivy.Query.term_set_query(self.schema, "isbn", forms)))
+        return _bool(clauses)
+
+    def in_field(self, field: str, tokens: list[str], node: Term | Phrase) -> tantivy.Query:
+        if isinstance(node, Phrase) and len(tokens) > 1:
+            query = tantivy.Query.phrase_query(self.schema, field, tokens)
+        else:
+            parts = [self.token_query(field, t) for t in tokens]
+            query = parts[0] if len(parts) == 1 else _bool([(tantivy.Occur.Must, p) for p in parts])
+        return tantivy.Query.boost_query(query, FIELD_BOOSTS[field])
+
+    def token_query(self, field: str, token: str) -> tantivy.Query:
+        if analysis.is_single_cjk(token):
+            # Every character starts a bigram or is a run's trailing unigram in the index.
+            return tantivy.Query.regex_query(self.schema, field, token + ".?")
+        return tantivy.Query.term_query(self.schema, field, token)
+
+    def filters(
+        self, filters: Mapping[str, Iterable[str]], query: SearchQuery
+    ) -> list[tantivy.Query]:
+        """Return the filter clauses: facet selections (OR within a facet) and the year range."""
+        out = []
+        for facet, values in filters.items():
+            if facet == "year":
+                years = [int(v) for v in values]
+                out.append(tantivy.Query.term_set_query(self.schema, YEAR, years))
+            else:
+                out.append(tantivy.Query.term_set_query(self.schema, FACET_INDEX_FIELD[facet], list(values)))
+        if query.year_from is not None or query.year_to is not None:
+            out.append(
+                tantivy.Query.range_query(
+                    self.schema, YEAR, tantivy.FieldType.Integer, query.year_from, query.year_to
+                )
+            )
+        return out
+
+    def combine(self, text: tantivy.Query, filters: list[tantivy.Query]) -> tantivy.Query:
+        """Return text AND every filter (filters add the same score to every hit)."""
+        if not filters:
+            return text
+        return _bool([(tantivy.Occur.Must, text)] + [(tantivy.Occur.Must, f) for f in filters])
+
+
+def _bool(clauses: list[tuple[tantivy.Occur, tantivy.Query]]) -> tantivy.Query | None:
+    if not clauses:
+        return None
+    if len(clauses) == 1 and clauses[0][0] != tantivy.Occur.MustNot:
+        return clauses[0][1]
+    return tantivy.Query.boolean_query(clauses)
+
+
+def _plain_words(node: Node) -> list[str] | None:
+    """Return the words of a query made only of unfielded terms joined by AND, else None."""
+    if isinstance(node, Term) and node.field is None:
+        return [node.text]
+    if isinstance(node, And) and all(isinstance(c, Term) and c.field is None for c in node.children):
+        return [c.text for c in node.children]  # type: ignore[union-attr]
+    return None

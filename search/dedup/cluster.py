@@ -1,0 +1,325 @@
+"""Cluster records into manifestations, and clusters into works: the pure, in-memory core.
+
+Union-find over blocks: records sharing an identifier (strongest rule first), then records
+sharing a title and year. Pairs are compared only inside a block; a union is refused when it
+would put two records of one member together without a shared identifier, join components
+whose ISBNs all differ, or cross a staff split. Staff merges are applied first. Accepted
+unions form a spanning tree per cluster: each record's evidence is the edge that reached it
+from the cluster's first record. Identifiers on the blocklist, or shared by several unrelated
+titles (a reused or wrong ISBN), are not evidence.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from search.dedup.evidence import (
+    Evidence,
+    id_evidence,
+    id_veto,
+    isbns_conflict,
+    title_evidence,
+    title_score,
+    titles_agree,
+)
+from search.dedup.keys import ID_RULES, RecordKeys
+
+MAX_ID_BLOCK = 1000  # records sharing one identifier beyond this: not an identifier of one book
+UNRELATED_TITLES = 3  # distinct titles under one identifier that make it untrusted
+MAX_TITLE_BLOCK = 200  # a larger title-and-year block is compared within each author only
+
+
+@dataclass
+class Overrides:
+    """Staff decisions: pairs of record ids that must, or must not, share a cluster."""
+
+    merge: list[tuple[int, int]] = field(default_factory=list)
+    split: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Cluster:
+    """One manifestation: its records (smallest id first) and why each one is here."""
+
+    record_ids: list[int]
+    evidence: list[Evidence]  # one per record, in record_ids order
+    work: int = 0  # index of the first cluster of its work, in Clustering.clusters
+    work_link: Evidence | None = None  # why it is linked into that work (None: it leads)
+
+
+@dataclass
+class Clustering:
+    """The clusters of a set of records, and the identifiers that were not trusted."""
+
+    clusters: list[Cluster]
+    ignored: dict[str, str]  # identifier key -> why it was not used as evidence
+
+    def cluster_of(self) -> dict[int, int]:
+        """Return record id -> index of its cluster."""
+        return {rid: n for n, c in enumerate(self.clusters) for rid in c.record_ids}
+
+
+def cluster_records(
+    keys: Iterable[RecordKeys],
+    overrides: Overrides | None = None,
+    blocklist: Iterable[str] = (),
+) -> Clustering:
+    """Cluster records (their match keys) into manifestations linked into works."""
+    records = sorted(keys, key=lambda k: k.rid)
+    graph = _Graph(records, overrides or Overrides())
+    graph.apply_merges()
+    ignored = graph.link_identifiers(frozenset(blocklist))
+    graph.link_titles()
+    clusters = graph.clusters()
+    link_works(clusters, records, graph.index)
+    return Clustering(clusters, ignored)
+
+
+class _Graph:
+    """Union-find with the per-component facts that decide whether a union is allowed."""
+
+    def __init__(self, records: Sequence[RecordKeys], overrides: Overrides) -> None:
+        self.records = records
+        self.index = {k.rid: i for i, k in enumerate(records)}
+        self.parent = list(range(len(records)))
+        self.size = [1] * len(records)
+        self.members: dict[int, set] = {}
+        self.isbns: dict[int, frozenset[str]] = {}
+        for i, k in enumerate(records):
+            self.members[i] = {k.member}
+            if k.isbns:
+                self.isbns[i] = k.isbns
+        self.apart: dict[int, set[int]] = defaultdict(set)  # root -> indices it must not meet
+        for a, b in overrides.split:
+            if a in self.index and b in self.index:
+                ia, ib = self.index[a], self.index[b]
+                self.apart[ia].add(ib)
+                self.apart[ib].add(ia)
+        self.merges = [(a, b) for a, b in overrides.merge if a in self.index and b in self.index]
+        self.edges: list[tuple[int, int, Evidence]] = []
+
+    # -- union-find ------------------------------------------------------------------------
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def allowed(self, ri: int, rj: int, same_member_ok: bool) -> bool:
+        """Tell whether components ri and rj (roots) may become one."""
+        if not same_member_ok and not self.members[ri].isdisjoint(self.members[rj]):
+            return False
+        if isbns_conflict(self.isbns.get(ri, frozenset()), self.isbns.get(rj, frozenset())):
+            return False
+        for small, other in ((ri, rj), (rj, ri)):
+            if small in self.apart and any(self.find(x) == other for x in self.apart[small]):
+                return False
+        return True
+
+    def union(self, i: int, j: int, evidence: Evidence) -> None:
+        ri, rj = self.find(i), self.find(j)
+        if self.size[ri] < self.size[rj]:
+            ri, rj = rj, ri
+        self.parent[rj] = ri
+        self.size[ri] += self.size[rj]
+        self.members[ri] |= self.members.pop(rj)
+        if rj in self.isbns:
+            self.isbns[ri] = self.isbns.get(ri, frozenset()) | self.isbns.pop(rj)
+        if rj in self.apart:
+            self.apart[ri] |= self.apart.pop(rj)
+        self.edges.append((i, j, evidence))
+
+    # -- rules -----------------------------------------------------------------------------
+
+    def apply_merges(self) -> None:
+        """Join the records staff said are one manifestation (unless a later split forbids)."""
+        for a, b in self.merges:
+            i, j = self.index[a], self.index[b]
+            ri, rj = self.find(i), self.find(j)
+            if ri != rj and self._not_apart(ri, rj):
+                self.union(i, j, Evidence(b, "staff-merge", {}, a))
+
+    def _not_apart(self, ri: int, rj: int) -> bool:
+        return not any(self.find(x) == rj for x in self.apart.get(ri, ()))
+
+    def link_identifiers(self, blocklist: frozenset[str]) -> dict[str, str]:
+        """Join records sharing a trusted identifier, rule by rule; return untrusted ones."""
+        blocks: dict[str, dict[str, list[int]]] = {rule: {} for rule in ID_RULES}
+        for i, k in enumerate(self.records):
+            for rule, key in k.ids:
+                blocks[rule].setdefault(key, []).append(i)
+        ignored: dict[str, str] = {}
+        for rule in ID_RULES:
+            for key, members in blocks[rule].items():
+                if len(members) < 2:
+                    continue
+                reason = "blocklist" if key in blocklist else self._untrusted(members)
+                if reason:
+                    ignored[key] = reason
+                    continue
+                self._link_block(rule, key, members)
+        return ignored
+
+    def _untrusted(self, members: list[int]) -> str | None:
+        """Return why an identifier shared by these records is no evidence, or None."""
+        if len(members) > MAX_ID_BLOCK:
+            return f"shared by {len(members)} records"
+        if len(members) < UNRELATED_TITLES:
+            return None
+        distinct: list[RecordKeys] = []
+        for i in members:
+            k = self.records[i]
+            if k.title and all(titles_agree(k, d) is False for d in distinct):
+                distinct.append(k)
+                if len(distinct) >= UNRELATED_TITLES:
+                    return f"shared by {len(distinct)}+ unrelated titles"
+        return None
+
+    def _link_block(self, rule: str, key: str, members: list[int]) -> None:
+        records = self.records
+        for pos in range(1, len(members)):
+            i = members[pos]
+            for j in members[:pos]:
+                ri, rj = self.find(i), self.find(j)
+                if ri == rj:
+                    break
+                if id_veto(records[i], records[j], rule) is None and self.allowed(ri, rj, True):
+                    evidence = Evidence(records[i].rid, rule, id_evidence(rule, key), records[j].rid)
+                    self.union(i, j, evidence)
+                    break
+
+    def link_titles(self) -> None:
+        """Join records of different members agreeing on title, year and other facts."""
+        candidates = []
+        for members in _title_blocks(self.records):
+            candidates += self._title_candidates(members)
+        candidates.sort()
+        records = self.records
+        for _neg, _a, _b, i, j in candidates:
+            ri, rj = self.find(i), self.find(j)
+            if ri != rj and self.allowed(ri, rj, False):
+                evidence = Evidence(
+                    records[j].rid, "title", title_evidence(records[i], records[j]), records[i].rid
+                )
+                self.union(i, j, evidence)
+
+    def _title_candidates(self, members: list[int]) -> list[tuple]:
+        records, found = self.records, []
+        for pos, i in enumerate(members):
+            a = records[i]
+            for j in members[pos + 1 :]:
+                b = records[j]
+                if a.member == b.member or self.find(i) == self.find(j):
+                    continue
+                score = title_score(a, b)
+                if score:
+                    found.append((-score, a.rid, b.rid, i, j))
+        return found
+
+    # -- result ----------------------------------------------------------------------------
+
+    def clusters(self) -> list[Cluster]:
+        """Return the components as clusters, each record with the edge that reached it."""
+        groups: dict[int, list[int]] = {}
+        for i in range(len(self.records)):
+            groups.setdefault(self.find(i), []).append(i)
+        adjacency: dict[int, list[tuple[int, Evidence]]] = defaultdict(list)
+        for i, j, evidence in self.edges:
+            adjacency[i].append((j, evidence))
+            adjacency[j].append((i, evidence))
+        return [self._cluster(members, adjacency) for members in groups.values()]
+
+    def _cluster(self, members: list[int], adjacency) -> Cluster:
+        records = self.records
+        seed = members[0]
+        why = {seed: Evidence(records[seed].rid, "seed")}
+        queue = deque([seed])
+        while queue:
+            i = queue.popleft()
+            for j, evidence in adjacency.get(i, ()):
+                if j not in why:
+                    why[j] = _towards(evidence, records[j].rid, records[i].rid)
+                    queue.append(j)
+        return Cluster([records[i].rid for i in members], [why[i] for i in members])
+
+
+def _towards(evidence: Evidence, rid: int, matched: int) -> Evidence:
+    """Return the edge's evidence as seen from the record it reached."""
+    if evidence.record_id == rid:
+        return evidence
+    return Evidence(rid, evidence.rule, evidence.values, matched)
+
+
+def _title_blocks(records: Sequence[RecordKeys]) -> list[list[int]]:
+    """Group records by title and year; split a crowded block by author."""
+    blocks: dict[str, list[int]] = {}
+    for i, k in enumerate(records):
+        key = k.block_key
+        if key is not None:
+            blocks.setdefault(key, []).append(i)
+    out = []
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        if len(members) <= MAX_TITLE_BLOCK:
+            out.append(members)
+            continue
+        by_author: dict[str | None, list[int]] = {}
+        for i in members:
+            by_author.setdefault(records[i].author, []).append(i)
+        out += [m for author, m in by_author.items() if author and len(m) >= 2]
+    return out
+
+
+def link_works(clusters: list[Cluster], records: Sequence[RecordKeys], index: dict) -> None:
+    """Link clusters sharing a work key (title and first author) into works."""
+    work_keys = [
+        [(rid, key) for rid in c.record_ids if (key := records[index[rid]].work_key)]
+        for c in clusters
+    ]
+    for c, (leader, link) in zip(clusters, group_works(work_keys), strict=True):
+        c.work, c.work_link = leader, link
+
+
+def group_works(work_keys: Sequence[Sequence[tuple[int, str]]]) -> list[tuple[int, Evidence | None]]:
+    """Group clusters (given their records' (record id, work key)) into works.
+
+    Returns, per cluster, the index of its work's first cluster and, unless it is that first
+    cluster, the evidence linking it: a work key it shares with another cluster.
+    """
+    parent = list(range(len(work_keys)))
+
+    def find(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    holders: dict[str, list[tuple[int, int]]] = {}  # work key -> (cluster, record id)
+    for n, pairs in enumerate(work_keys):
+        for rid, key in pairs:
+            found = holders.setdefault(key, [])
+            if not found or found[-1][0] != n:
+                found.append((n, rid))
+    for found in holders.values():
+        for n, _rid in found[1:]:
+            a, b = find(found[0][0]), find(n)
+            parent[max(a, b)] = min(a, b)  # a work is led by its first cluster
+    out: list[tuple[int, Evidence | None]] = []
+    for n, pairs in enumerate(work_keys):
+        leader = find(n)
+        out.append((leader, None if leader == n else _work_evidence(n, pairs, holders)))
+    return out
+
+
+def _work_evidence(n: int, pairs, holders) -> Evidence | None:
+    for rid, key in pairs:
+        other = next((r for m, r in holders[key] if m != n), None)
+        if other is not None:
+            title, _, author = key[2:].rpartition("|")
+            return Evidence(rid, "title-author", {"title": title, "author": author}, other)
+    return None

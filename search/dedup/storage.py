@@ -1,0 +1,178 @@
+"""Read and write the dedup tables (SQLAlchemy Core through the caller's session).
+
+Everything here runs inside the caller's transaction; nothing commits. Lists of ids go to the
+database in chunks so no statement exceeds a dialect's parameter limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.orm import Session
+
+from federation.models import (
+    Cluster as ClusterRow,
+)
+from federation.models import (
+    ClusterRecord,
+    DedupBlock,
+    DedupKey,
+    DedupOverride,
+    Record,
+    WorkLink,
+)
+from harvesters.bibrecord import BibRecord
+from harvesters.store import bib_from_json
+
+CHUNK = 500
+RECORDS = Record.__table__
+CLUSTERS = ClusterRow.__table__
+MEMBERS = ClusterRecord.__table__
+WORKS = WorkLink.__table__
+KEYS = DedupKey.__table__
+OVERRIDES = DedupOverride.__table__
+BLOCKS = DedupBlock.__table__
+
+
+def chunks(values: Iterable, size: int = CHUNK) -> Iterator[list]:
+    """Yield lists of at most ``size`` values."""
+    batch: list = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def live_records(session: Session, ids: Iterable[int]) -> dict[int, BibRecord]:
+    """Return the active records among ``ids`` as BibRecords (member set from the row)."""
+    out: dict[int, BibRecord] = {}
+    for batch in chunks(sorted(set(ids))):
+        query = select(RECORDS.c.id, RECORDS.c.member_code, RECORDS.c.normalised).where(
+            RECORDS.c.id.in_(batch), RECORDS.c.status == "active"
+        )
+        for rid, member, normalised in session.execute(query):
+            if normalised:
+                record = bib_from_json(normalised)
+                record.member = member
+                out[rid] = record
+    return out
+
+
+def all_record_ids(session: Session) -> list[int]:
+    """Return the ids of every record that is or was clustered."""
+    live = session.execute(select(RECORDS.c.id).where(RECORDS.c.status == "active")).scalars()
+    held = session.execute(select(MEMBERS.c.record_id)).scalars()
+    return sorted(set(live) | set(held))
+
+
+def stored_keys(session: Session, ids: Iterable[int]) -> dict[int, list[str]]:
+    """Return the keys stored for each record."""
+    out: dict[int, list[str]] = {}
+    for batch in chunks(sorted(set(ids))):
+        query = select(KEYS.c.record_id, KEYS.c.key).where(KEYS.c.record_id.in_(batch))
+        for rid, key in session.execute(query):
+            out.setdefault(rid, []).append(key)
+    return out
+
+
+def records_with_keys(session: Session, keys: Iterable[str]) -> dict[int, list[str]]:
+    """Return record id -> which of ``keys`` it has."""
+    out: dict[int, list[str]] = {}
+    for batch in chunks(sorted(set(keys))):
+        query = select(KEYS.c.record_id, KEYS.c.key).where(KEYS.c.key.in_(batch))
+        for rid, key in session.execute(query):
+            out.setdefault(rid, []).append(key)
+    return out
+
+
+def clusters_of(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """Return record id -> cluster id for the records that are clustered."""
+    out: dict[int, str] = {}
+    for batch in chunks(sorted(set(ids))):
+        query = select(MEMBERS.c.record_id, MEMBERS.c.cluster_id).where(
+            MEMBERS.c.record_id.in_(batch)
+        )
+        out.update(session.execute(query).tuples())
+    return out
+
+
+def members_of(session: Session, cluster_ids: Iterable[str]) -> dict[str, list[int]]:
+    """Return cluster id -> its record ids (smallest first)."""
+    out: dict[str, list[int]] = {}
+    for batch in chunks(sorted(set(cluster_ids))):
+        query = (
+            select(MEMBERS.c.cluster_id, MEMBERS.c.record_id)
+            .where(MEMBERS.c.cluster_id.in_(batch))
+            .order_by(MEMBERS.c.record_id)
+        )
+        for cid, rid in session.execute(query):
+            out.setdefault(cid, []).append(rid)
+    return out
+
+
+def existing_cluster_ids(session: Session, ids: Iterable[str]) -> set[str]:
+    """Return which of ``ids`` name a cluster in the table."""
+    found: set[str] = set()
+    for batch in chunks(sorted(set(ids))):
+        found.update(session.execute(select(CLUSTERS.c.id).where(CLUSTERS.c.id.in_(batch))).scalars())
+    return found
+
+
+def overrides_touching(session: Session, ids: Iterable[int]) -> list[dict[str, Any]]:
+    """Return the staff overrides naming any of ``ids``, oldest first."""
+    rows: dict[int, dict[str, Any]] = {}
+    for batch in chunks(sorted(set(ids))):
+        query = select(OVERRIDES).where(
+            or_(OVERRIDES.c.record_a.in_(batch), OVERRIDES.c.record_b.in_(batch))
+        )
+        rows.update((row.id, dict(row._mapping)) for row in session.execute(query))
+    return [rows[i] for i in sorted(rows)]
+
+
+def staff_blocklist(session: Session) -> set[str]:
+    """Return the identifier keys staff said are no evidence."""
+    query = select(BLOCKS.c.key).where(BLOCKS.c.source == "staff")
+    return set(session.execute(query).scalars())
+
+
+def blocked(session: Session, keys: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+    """Return key -> (source, reason) for the blocked ones among ``keys``."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for batch in chunks(sorted(set(keys))):
+        query = select(BLOCKS.c.key, BLOCKS.c.source, BLOCKS.c.reason).where(
+            BLOCKS.c.key.in_(batch)
+        )
+        out.update((key, (source, reason)) for key, source, reason in session.execute(query))
+    return out
+
+
+def work_links(session: Session, cluster_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Return cluster id -> its work link row, for the clusters that have one."""
+    out: dict[str, dict[str, Any]] = {}
+    for batch in chunks(sorted(set(cluster_ids))):
+        query = select(WORKS).where(WORKS.c.cluster_id.in_(batch))
+        out.update((row.cluster_id, dict(row._mapping)) for row in session.execute(query))
+    return out
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def delete_in(session: Session, table, column, values: Iterable) -> None:
+    """Delete the rows of ``table`` whose ``column`` is one of ``values``."""
+    for batch in chunks(sorted(set(values))):
+        session.execute(delete(table).where(table.c[column].in_(batch)))
+
+
+def insert_rows(session: Session, table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows in batches (executemany)."""
+    for batch in chunks(rows, 2000):
+        session.execute(insert(table), batch)
