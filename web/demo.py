@@ -138,6 +138,14 @@ def run_demo(ctx, port: int, seed: int, check_only: bool) -> None:
         f"(seed {seed}); truth written to {_write_truth(corpus, settings)}"
     )
     endpoints = start_member_endpoints(alliance, corpus)
+    try:
+        from harvesters.services import harvest_demo
+
+        click.echo("Harvesting every member over OAI-PMH:")
+        harvest_demo(ctx, echo=click.echo)
+    except BaseException:
+        endpoints.stop()
+        raise
     web = start_web(create_app({"PORT": port}), settings["HOST"], port)
     home = f"http://{settings['HOST']}:{port}/"
     try:
