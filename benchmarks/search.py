@@ -29,19 +29,80 @@ from search.backends.tantivy import TantivyBackend  # noqa: E402
 from search.query import SearchQuery  # noqa: E402
 
 PAGE_FACETS = ["member", "region", "library_type", "format", "language", "subject"]
-SYLLABLES = "ka lo mi ne ru sa ti vo ze an el in or us ba de fi go hu ja".split()
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ru",
+    "sa",
+    "ti",
+    "vo",
+    "ze",
+    "an",
+    "el",
+    "in",
+    "or",
+    "us",
+    "ba",
+    "de",
+    "fi",
+    "go",
+    "hu",
+    "ja",
+]
 ZH_CHARS = (
     "国家中文学史科技术经济社会发展研究理论方法系统设计数据信息网络管理教育文化艺术"
     "语言生物医药环境工程电子机械材料城市农业历史地理政治法律哲学心理音乐美术新时代"
 )
-EN_WORDS = (
-    "history theory practice introduction analysis design systems modern world china"
-    " science culture language society economy network data learning methods study art"
-    " river mountain city garden night light story road sea silent distant old new"
-).split()
+EN_WORDS = [
+    "history",
+    "theory",
+    "practice",
+    "introduction",
+    "analysis",
+    "design",
+    "systems",
+    "modern",
+    "world",
+    "china",
+    "science",
+    "culture",
+    "language",
+    "society",
+    "economy",
+    "network",
+    "data",
+    "learning",
+    "methods",
+    "study",
+    "art",
+    "river",
+    "mountain",
+    "city",
+    "garden",
+    "night",
+    "light",
+    "story",
+    "road",
+    "sea",
+    "silent",
+    "distant",
+    "old",
+    "new",
+]
 LIB_TYPES = ["university", "public", "research", "school", "community"]
 FORMATS = ["book"] * 8 + ["ebook", "serial", "map", "score", "video"]
 LANGS = ["chi"] * 6 + ["eng"] * 3 + ["ger", "fre", "jpn"]
+
+
+def _check13(digits: str) -> str:
+    return str((10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits)) % 10) % 10)
+
+
+def _check10(digits: str) -> str:
+    check = (11 - sum((10 - i) * int(d) for i, d in enumerate(digits)) % 11) % 11
+    return "X" if check == 10 else str(check)
 
 
 def _zipf_weights(n: int, s: float) -> list[float]:
@@ -54,9 +115,7 @@ class Generator:
     def __init__(self, members: int, seed: int = 7) -> None:
         self.rng = random.Random(seed)
         rng = self.rng
-        self.zh_words = list(
-            dict.fromkeys(a + b for a in ZH_CHARS for b in ZH_CHARS if a != b)
-        )
+        self.zh_words = list(dict.fromkeys(a + b for a in ZH_CHARS for b in ZH_CHARS if a != b))
         rng.shuffle(self.zh_words)
         self.en_words = EN_WORDS + list(
             dict.fromkeys("".join(rng.choices(SYLLABLES, k=3)) for _ in range(6000))
@@ -107,7 +166,8 @@ class Generator:
         clc = rng.choice("ABCDEFGHIJKNOPQRSTUVXZ")
         sub = clc + rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
         author = rng.choice(self.surnames) + rng.choice(self.given) + rng.choice(self.given)
-        isbn12 = f"9787{n:08d}"
+        isbn9 = f"7{n:08d}"
+        isbn12 = "978" + isbn9
         year = 2025 - min(120, int(rng.expovariate(1 / 15)))
         return {
             "cluster_id": f"c{n:08d}",
@@ -118,10 +178,12 @@ class Generator:
             "year": year,
             "languages": ["chi" if chinese else rng.choice(LANGS)],
             "format": rng.choice(FORMATS),
-            "subjects": rng.choices(self.subjects, cum_weights=self.subject_cw, k=rng.randint(1, 3)),
+            "subjects": rng.choices(
+                self.subjects, cum_weights=self.subject_cw, k=rng.randint(1, 3)
+            ),
             "clc": [f"{sub}{rng.randint(1, 999)}"],
             "clc_main": [clc, sub],
-            "isbns": [isbn12 + str((10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(isbn12)) % 10) % 10)],
+            "isbns": [isbn12 + _check13(isbn12), isbn9 + _check10(isbn9)],
             "holdings": holdings,
             "members": sorted(members),
             "regions": sorted({h["region"] for h in holdings}),
@@ -147,8 +209,7 @@ def build_queries(gen: Generator, docs: list[dict], n: int) -> dict[str, list[Se
     }
     mix = [q for group in zip(*kinds.values(), strict=False) for q in group][:n]
     kinds["page"] = [
-        SearchQuery(text=q.text, filters=q.filters, facets=PAGE_FACETS, highlight=True)
-        for q in mix
+        SearchQuery(text=q.text, filters=q.filters, facets=PAGE_FACETS, highlight=True) for q in mix
     ]
     return kinds
 
@@ -170,9 +231,7 @@ def _facet_heavy(rng: random.Random, gen: Generator, word: str) -> SearchQuery:
         "language": ["chi", "eng"],
         "format": ["book"],
     }
-    return SearchQuery(
-        text=word, filters=filters, year_from=1990, year_to=2025, facets=PAGE_FACETS
-    )
+    return SearchQuery(text=word, filters=filters, year_from=1990, year_to=2025, facets=PAGE_FACETS)
 
 
 def measure(backend, queries: list[SearchQuery], runs: int) -> dict[str, float]:
@@ -200,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its JSON figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clusters", type=int, default=100_000)
-    parser.add_argument("--members", type=int, default=200, choices=range(50, 501), metavar="50-500")
+    parser.add_argument(
+        "--members", type=int, default=200, choices=range(50, 501), metavar="50-500"
+    )
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", help="build the index in this folder and keep it")
@@ -230,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
             "build_s": round(build_s, 2),
             "build_docs_per_s": round(args.clusters / build_s),
             "build_cpu_s": round(build_cpu, 1),
-            "index_mb": round(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6),
+            "index_mb": round(
+                sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
+            ),
             **{f"{kind}_{p}_ms": v for kind, cuts in latency.items() for p, v in cuts.items()},
             "cpus": os.cpu_count(),
             "load_avg_before": round(load_before, 2),

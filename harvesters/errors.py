@@ -63,6 +63,10 @@ class HarvestLocked(HarvestError):
     """Another harvest of the same member is running (in this or another process)."""
 
 
+class UnknownMember(HarvestError):
+    """The member is not in the database (the alliance file was not imported): nothing ran."""
+
+
 class EndpointMismatch(HarvestError):
     """The endpoint does not offer what the alliance file asks: a metadata format or a set."""
 

@@ -22,6 +22,7 @@ from harvesters.parsers import RecordRejected, parse_metadata
 from harvesters.pipeline import Behind, prefetch
 from harvesters.runs import (
     RunSummary,
+    check_member,
     fail_stale_runs,
     finish_run,
     get_run,
@@ -52,17 +53,14 @@ def run_harvest(
     db: Database, client: OAIClient, member, *, full: bool = False, progress: Progress | None = None
 ) -> RunSummary:
     """Run (or resume) one member's ListRecords harvest; call with the member lock held."""
+    check_member(db, member.code)
     resume = _resumable(db, member, full)
     fail_stale_runs(db, member.code, keep=resume.id if resume else None)
     if resume is not None:
-        run_id, kind = resume.id, resume.kind
+        run_id = resume.id
         log.info("%s: resuming run %d after page %d", member.code, run_id, resume.pages)
     else:
-        last = None if full else latest_run(db, member.code, LIST_KINDS, "completed")
-        if last is not None and (
-            last.metadata_prefix != member.oai.metadata_prefix or not last.response_date
-        ):
-            last = None
+        last = None if full else _last_comparable(db, member)
         kind = "incremental" if last is not None else "full"
         run_id = start_run(db, member.code, kind, member.oai.metadata_prefix)
     state = None
@@ -78,8 +76,30 @@ def run_harvest(
     except Exception as exc:  # a bug or a database failure: record it, then let it surface
         finish_run(db, run_id, "failed", f"internal error: {type(exc).__name__}: {exc}")
         raise
-    finish_run(db, run_id, "completed", retries=_retries(db, run_id, client, state))
+    finish_run(
+        db,
+        run_id,
+        "completed",
+        retries=_retries(db, run_id, client, state),
+        set_spec=",".join(member.oai.sets) or None,
+    )
     return summarise(get_run(db, run_id), state.totals.unchanged)
+
+
+def _last_comparable(db: Database, member):
+    """Return the last completed run an incremental harvest can follow, or None (go full).
+
+    It must have asked the same format and the same sets (a completed run keeps its sets
+    comma-joined in set_spec; commas cannot occur in a setSpec) and know its responseDate.
+    """
+    last = latest_run(db, member.code, LIST_KINDS, "completed")
+    if last is None or not last.response_date:
+        return None
+    if last.metadata_prefix != member.oai.metadata_prefix:
+        return None
+    if (last.set_spec or "") != ",".join(member.oai.sets):
+        return None
+    return last
 
 
 def _retries(db: Database, run_id: int, client: OAIClient, state) -> int:
@@ -116,9 +136,10 @@ def _check_endpoint(client: OAIClient, member) -> Identity:
         offered = {spec for spec, _name in client.sets()}
         missing = [s for s in member.oai.sets if s not in offered]
         if missing:
+            shown = sorted(offered)[:30] + (["…"] if len(offered) > 30 else [])
             raise EndpointMismatch(
                 f"{member.oai.base_url} has no set {', '.join(repr(s) for s in missing)} named "
-                f"in the alliance file; its sets: {', '.join(sorted(offered)) or 'none'}"
+                f"in the alliance file; its sets: {', '.join(shown) or 'none'}"
             )
     return identity
 

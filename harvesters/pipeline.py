@@ -62,7 +62,8 @@ class Behind:
     """Run calls in one background thread, in order, at most one waiting; errors come back.
 
     A call that raises stops the calls after it; the error is raised by the next ``submit``
-    or by leaving the ``with`` block, which first waits for the calls already submitted.
+    or by leaving the ``with`` block, which first waits for the calls already submitted (and
+    raises the call's error even over an error of the block itself).
     """
 
     def __init__(self, name: str = "oai-store") -> None:
@@ -104,5 +105,6 @@ class Behind:
     ) -> None:
         self._calls.put(None)
         self._thread.join()
-        if exc is None:
-            self._raise()
+        if self._error is not None and self._error is not exc:
+            # A page that failed to commit outranks what the loop was doing meanwhile.
+            raise self._error from exc

@@ -16,7 +16,19 @@ from sqlalchemy import select
 
 from federation.db import Database
 from federation.models import HarvestRun, utcnow
+from harvesters.errors import UnknownMember
 from harvesters.store import MAX_ERROR, RUNS, cut
+
+
+def check_member(db: Database, member_code: str) -> None:
+    """Raise UnknownMember unless the member has been imported (runs refer to it)."""
+    from federation.models import Member
+
+    with db.session() as session:
+        if session.get(Member, member_code) is None:
+            raise UnknownMember(
+                f"member {member_code} is not in the database: run `federation members import`"
+            )
 
 
 def start_run(

@@ -8,8 +8,8 @@
 - :func:`harvest_status` says how each member's last run went; :func:`harvest_demo` harvests
   the demo alliance once its endpoints are up.
 
-Failures of the endpoint are recorded on the run and returned as a failed RunSummary;
-only ``HarvestLocked`` (nothing was recorded) is raised.
+Failures of the endpoint are recorded on the run and returned as a failed RunSummary. Only
+``HarvestLocked`` and ``UnknownMember`` are raised: then no run could be recorded.
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 from federation.db import Database
 from federation.models import utcnow
 from harvesters.client import OAIClient, server_key, server_slot
-from harvesters.errors import HarvestError, HarvestLocked, OAIError
+from harvesters.errors import HarvestError, HarvestLocked, OAIError, UnknownMember
 from harvesters.harvest import Progress, run_harvest, to_granularity, to_records
 from harvesters.locks import member_lock
 from harvesters.pipeline import prefetch
@@ -34,6 +33,7 @@ from harvesters.reparse import ReparseSummary, reparse
 from harvesters.reports import format_status, format_summary
 from harvesters.runs import (
     RunSummary,
+    check_member,
     fail_stale_runs,
     finish_run,
     get_run,
@@ -97,12 +97,12 @@ def harvest_member(
     Raise HarvestLocked when another harvest of the member runs.
     """
     tools = _tools(settings, sleep, rng)
-    with ExitStack() as stack:
-        stack.enter_context(member_lock(db, member.code))
-        stack.enter_context(server_slot(member.oai.base_url))
-        client = stack.enter_context(tools.client(member.oai.base_url))
+    with (
+        member_lock(db, member.code),
+        server_slot(member.oai.base_url),
+        tools.client(member.oai.base_url) as client,
+    ):
         return run_harvest(db, client, member, full=full, progress=progress)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def harvest_all(
@@ -118,9 +118,11 @@ def harvest_all(
 ) -> list[RunSummary]:
     """Harvest members in parallel (``workers`` threads, two streams per server at most)."""
     tools = _tools(settings, sleep, rng)
-    ordered = _interleave_servers(list(members))
+    members = list(members)
+    ordered = _interleave_servers(members)
 
     def one(member) -> RunSummary:
+        kind = "full" if full else "incremental"
         try:
             return harvest_member(
                 db,
@@ -131,13 +133,16 @@ def harvest_all(
                 sleep=sleep,
                 rng=rng,
             )
-        except HarvestLocked as exc:
-            return RunSummary(
-                None, member.code, "full" if full else "incremental", "skipped", error=str(exc)
-            )
+        except (HarvestLocked, UnknownMember) as exc:
+            return RunSummary(None, member.code, kind, "skipped", error=str(exc))
+        except Exception as exc:  # one member's failure must not stop the others
+            log.exception("%s: harvest failed with an internal error", member.code)
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            return RunSummary(None, member.code, kind, "failed", error=error)
 
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="harvest") as pool:
-        return list(pool.map(one, ordered))
+        futures = {id(m): pool.submit(one, m) for m in ordered}
+        return [futures[id(m)].result() for m in members]
 
 
 def _interleave_servers(members: list) -> list:
@@ -217,14 +222,15 @@ def reconcile_member(
     ``force``, to delete every record or more than half of them.
     """
     tools = _tools(settings, sleep, rng)
-    with ExitStack() as stack:
-        stack.enter_context(member_lock(db, member.code))
-        stack.enter_context(server_slot(member.oai.base_url))
-        client = stack.enter_context(tools.client(member.oai.base_url))
+    with (
+        member_lock(db, member.code),
+        server_slot(member.oai.base_url),
+        tools.client(member.oai.base_url) as client,
+    ):
+        check_member(db, member.code)
         fail_stale_runs(db, member.code, SINGLE_KINDS)
         run_id = start_run(db, member.code, "reconcile", member.oai.metadata_prefix)
         return _recorded(db, run_id, client, lambda: _reconcile(db, client, member, run_id, force))
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _recorded(db: Database, run_id: int, client: OAIClient, work: Callable[[], dict]) -> RunSummary:
@@ -291,15 +297,13 @@ def refresh_record(
 ) -> RunSummary:
     """Fetch one record again with GetRecord and store it (idDoesNotExist makes a tombstone)."""
     tools = _tools(settings, sleep, rng)
-    with ExitStack() as stack:
-        stack.enter_context(member_lock(db, member.code))
-        client = stack.enter_context(tools.client(member.oai.base_url))
+    with member_lock(db, member.code), tools.client(member.oai.base_url) as client:
+        check_member(db, member.code)
         fail_stale_runs(db, member.code, SINGLE_KINDS)
         run_id = start_run(db, member.code, "record", member.oai.metadata_prefix)
         return _recorded(
             db, run_id, client, lambda: _refresh(db, client, member, identifier, run_id)
         )
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _refresh(db: Database, client: OAIClient, member, identifier: str, run_id: int) -> dict:

@@ -12,7 +12,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 # Han ideographs, kana and hangul: the scripts cjk_bigram treats as CJK.
@@ -87,9 +87,35 @@ def prepare_for_query(text: str) -> str:
     return CJK_RUN.sub(lambda m: _bigrams(m.group(), False), text)
 
 
+def collapse_cjk_spaces(text: str) -> str:
+    """Drop spaces between CJK characters (readers type them; catalogues do not have them)."""
+    return _CJK_SPACE.sub("", text)
+
+
+_ALNUM = re.compile(r"[^\W_]+")
+
+
+def token_count(text: str) -> int:
+    """Count the word and bigram tokens a query text yields (as both backends split it)."""
+    return len(_ALNUM.findall(prepare_for_query(text)))
+
+
 def join_for_index(values: Iterable[str | None]) -> str:
     """Prepare several values as one text, with a gap so phrases do not run across values."""
     return " \n ".join(prepare_for_index(v) for v in values if v)
+
+
+@lru_cache(maxsize=100_000)
+def prepare_cached(text: str) -> str:
+    """Prepare a value that repeats across documents (author, subject, publisher) once."""
+    return prepare_for_index(text)
+
+
+def join_cached(values: list[str]) -> str:
+    """Join values prepared through the cache, with the gap of join_for_index."""
+    if len(values) == 1 and values[0]:
+        return prepare_cached(values[0])
+    return " \n ".join(prepare_cached(v) for v in values if v)
 
 
 def is_single_cjk(token: str) -> bool:
@@ -129,8 +155,13 @@ def isbn_forms(text: str) -> list[str]:
     return []
 
 
-def index_isbns(values: Iterable[str]) -> list[str]:
+_PLAIN_ISBN = re.compile(r"(?:\d{9}[\dX]|97[89]\d{10})")
+
+
+def index_isbns(values: list[str]) -> list[str]:
     """Return every form of every ISBN of a document (both forms, digits only)."""
+    if len(values) % 2 == 0 and all(_PLAIN_ISBN.fullmatch(v) for v in values):
+        return values  # already both forms, as ClusterDoc promises
     out: dict[str, None] = {}
     for value in values:
         for form in isbn_forms(value) or [_ISBN_CHARS.sub("", value).upper()]:

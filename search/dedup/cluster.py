@@ -11,10 +11,13 @@ titles (a reused or wrong ISBN), are not evidence.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from harvesters.bibrecord import BibRecord
 from search.dedup.evidence import (
     Evidence,
     id_evidence,
@@ -24,7 +27,7 @@ from search.dedup.evidence import (
     title_score,
     titles_agree,
 )
-from search.dedup.keys import ID_RULES, RecordKeys
+from search.dedup.keys import ID_RULES, RecordKeys, record_keys
 
 MAX_ID_BLOCK = 1000  # records sharing one identifier beyond this: not an identifier of one book
 UNRELATED_TITLES = 3  # distinct titles under one identifier that make it untrusted
@@ -61,20 +64,49 @@ class Clustering:
         return {rid: n for n, c in enumerate(self.clusters) for rid in c.record_ids}
 
 
+def deduplicate(
+    records: Iterable[tuple[int, BibRecord]],
+    overrides: Overrides | None = None,
+    blocklist: Iterable[str] = (),
+) -> Clustering:
+    """Read the match keys of (record id, BibRecord) pairs and cluster them."""
+    with paused_gc():
+        keys = [record_keys(rid, record) for rid, record in records]
+        return cluster_records(keys, overrides, blocklist)
+
+
 def cluster_records(
     keys: Iterable[RecordKeys],
     overrides: Overrides | None = None,
     blocklist: Iterable[str] = (),
 ) -> Clustering:
     """Cluster records (their match keys) into manifestations linked into works."""
-    records = sorted(keys, key=lambda k: k.rid)
-    graph = _Graph(records, overrides or Overrides())
-    graph.apply_merges()
-    ignored = graph.link_identifiers(frozenset(blocklist))
-    graph.link_titles()
-    clusters = graph.clusters()
-    link_works(clusters, records, graph.index)
-    return Clustering(clusters, ignored)
+    with paused_gc():
+        records = sorted(keys, key=lambda k: k.rid)
+        graph = _Graph(records, overrides or Overrides())
+        graph.apply_merges()
+        ignored = graph.link_identifiers(frozenset(blocklist))
+        graph.link_titles()
+        clusters, work_keys = graph.clusters()
+        for c, (leader, link) in zip(clusters, group_works(work_keys), strict=True):
+            c.work, c.work_link = leader, link
+        return Clustering(clusters, ignored)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building acyclic data in bulk.
+
+    Clustering allocates a dozen objects per record and no reference cycles; with the
+    collector running, its passes over the growing heap cost as much as the clustering.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Graph:
@@ -85,12 +117,10 @@ class _Graph:
         self.index = {k.rid: i for i, k in enumerate(records)}
         self.parent = list(range(len(records)))
         self.size = [1] * len(records)
-        self.members: dict[int, set] = {}
-        self.isbns: dict[int, frozenset[str]] = {}
-        for i, k in enumerate(records):
-            self.members[i] = {k.member}
-            if k.isbns:
-                self.isbns[i] = k.isbns
+        self.members: dict[int, set] = {}  # root -> member codes, once it holds two records
+        self.isbns: dict[int, frozenset[str]] = {
+            i: k.isbns for i, k in enumerate(records) if k.isbns
+        }
         self.apart: dict[int, set[int]] = defaultdict(set)  # root -> indices it must not meet
         for a, b in overrides.split:
             if a in self.index and b in self.index:
@@ -111,7 +141,7 @@ class _Graph:
 
     def allowed(self, ri: int, rj: int, same_member_ok: bool) -> bool:
         """Tell whether components ri and rj (roots) may become one."""
-        if not same_member_ok and not self.members[ri].isdisjoint(self.members[rj]):
+        if not same_member_ok and not self._members(ri).isdisjoint(self._members(rj)):
             return False
         if isbns_conflict(self.isbns.get(ri, frozenset()), self.isbns.get(rj, frozenset())):
             return False
@@ -120,13 +150,18 @@ class _Graph:
                 return False
         return True
 
+    def _members(self, root: int) -> set | frozenset:
+        found = self.members.get(root)
+        return found if found is not None else frozenset((self.records[root].member,))
+
     def union(self, i: int, j: int, evidence: Evidence) -> None:
         ri, rj = self.find(i), self.find(j)
         if self.size[ri] < self.size[rj]:
             ri, rj = rj, ri
         self.parent[rj] = ri
         self.size[ri] += self.size[rj]
-        self.members[ri] |= self.members.pop(rj)
+        self.members[ri] = self._members(ri) | self._members(rj)
+        self.members.pop(rj, None)
         if rj in self.isbns:
             self.isbns[ri] = self.isbns.get(ri, frozenset()) | self.isbns.pop(rj)
         if rj in self.apart:
@@ -148,15 +183,23 @@ class _Graph:
 
     def link_identifiers(self, blocklist: frozenset[str]) -> dict[str, str]:
         """Join records sharing a trusted identifier, rule by rule; return untrusted ones."""
-        blocks: dict[str, dict[str, list[int]]] = {rule: {} for rule in ID_RULES}
+        first: dict[str, int] = {}  # most identifiers are held by one record: no list for them
+        shared: dict[str, list[int]] = {}
         for i, k in enumerate(self.records):
-            for rule, key in k.ids:
-                blocks[rule].setdefault(key, []).append(i)
+            for _rule, key in k.ids:
+                j = first.setdefault(key, i)
+                if j != i:
+                    if key in shared:
+                        shared[key].append(i)
+                    else:
+                        shared[key] = [j, i]
+        by_rule: dict[str, list[str]] = {rule: [] for rule in ID_RULES}
+        for key in shared:
+            by_rule[key.partition(":")[0]].append(key)
         ignored: dict[str, str] = {}
         for rule in ID_RULES:
-            for key, members in blocks[rule].items():
-                if len(members) < 2:
-                    continue
+            for key in by_rule[rule]:
+                members = shared[key]
                 reason = "blocklist" if key in blocklist else self._untrusted(members)
                 if reason:
                     ignored[key] = reason
@@ -188,7 +231,9 @@ class _Graph:
                 if ri == rj:
                     break
                 if id_veto(records[i], records[j], rule) is None and self.allowed(ri, rj, True):
-                    evidence = Evidence(records[i].rid, rule, id_evidence(rule, key), records[j].rid)
+                    evidence = Evidence(
+                        records[i].rid, rule, id_evidence(rule, key), records[j].rid
+                    )
                     self.union(i, j, evidence)
                     break
 
@@ -222,20 +267,36 @@ class _Graph:
 
     # -- result ----------------------------------------------------------------------------
 
-    def clusters(self) -> list[Cluster]:
-        """Return the components as clusters, each record with the edge that reached it."""
+    def clusters(self) -> tuple[list[Cluster], list[list[tuple[int, str]]]]:
+        """Return the components as clusters (each record with the edge that reached it),
+        and each cluster's (record id, work key) pairs."""
         groups: dict[int, list[int]] = {}
+        find = self.find
         for i in range(len(self.records)):
-            groups.setdefault(self.find(i), []).append(i)
+            root = find(i)
+            if root in groups:
+                groups[root].append(i)
+            else:
+                groups[root] = [i]
         adjacency: dict[int, list[tuple[int, Evidence]]] = defaultdict(list)
         for i, j, evidence in self.edges:
             adjacency[i].append((j, evidence))
             adjacency[j].append((i, evidence))
-        return [self._cluster(members, adjacency) for members in groups.values()]
+        records = self.records
+        clusters, work_keys = [], []
+        for members in groups.values():
+            clusters.append(self._cluster(members, adjacency))
+            work_keys.append(
+                [(records[i].rid, records[i].work_key) for i in members if records[i].work_key]
+            )
+        return clusters, work_keys
 
     def _cluster(self, members: list[int], adjacency) -> Cluster:
         records = self.records
         seed = members[0]
+        if len(members) == 1:
+            rid = records[seed].rid
+            return Cluster([rid], [Evidence(rid, "seed")])
         why = {seed: Evidence(records[seed].rid, "seed")}
         queue = deque([seed])
         while queue:
@@ -275,17 +336,9 @@ def _title_blocks(records: Sequence[RecordKeys]) -> list[list[int]]:
     return out
 
 
-def link_works(clusters: list[Cluster], records: Sequence[RecordKeys], index: dict) -> None:
-    """Link clusters sharing a work key (title and first author) into works."""
-    work_keys = [
-        [(rid, key) for rid in c.record_ids if (key := records[index[rid]].work_key)]
-        for c in clusters
-    ]
-    for c, (leader, link) in zip(clusters, group_works(work_keys), strict=True):
-        c.work, c.work_link = leader, link
-
-
-def group_works(work_keys: Sequence[Sequence[tuple[int, str]]]) -> list[tuple[int, Evidence | None]]:
+def group_works(
+    work_keys: Sequence[Sequence[tuple[int, str]]],
+) -> list[tuple[int, Evidence | None]]:
     """Group clusters (given their records' (record id, work key)) into works.
 
     Returns, per cluster, the index of its work's first cluster and, unless it is that first

@@ -24,7 +24,10 @@ RULES: dict[str, tuple[str, str]] = {
     "oclc": ("相同 OCLC 号", "same OCLC number"),
     "lccn": ("相同 LCCN", "same LCCN"),
     "nbn": ("相同国家书目号", "same national bibliography number"),
-    "title": ("题名、责任者、出版年、出版者、页数相符", "title, author, year, publisher, pages agree"),
+    "title": (
+        "题名、责任者、出版年、出版者、页数相符",
+        "title, author, year, publisher, pages agree",
+    ),
     "seed": ("聚类首条记录", "first record of the cluster"),
     "staff-split": ("馆员拆分", "split by staff"),
     "ignored-identifier": ("不作为证据的标识符", "identifier not used as evidence"),

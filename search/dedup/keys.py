@@ -56,20 +56,8 @@ class RecordKeys:
     format: str
     languages: frozenset[str]
     parts: str  # part numbers and names of a multipart title, folded
-
-    @property
-    def block_key(self) -> str | None:
-        """Return the title block key (title and year), or None when either is missing."""
-        if not self.title or self.year is None:
-            return None
-        return f"t:{self.title}|{self.year}"
-
-    @property
-    def work_key(self) -> str | None:
-        """Return the key shared by editions of one work (title and first author)."""
-        if not self.title or not self.author:
-            return None
-        return f"w:{self.title}|{self.author}"
+    block_key: str | None  # "t:<title>|<year>": records compared by the title rule
+    work_key: str | None  # "w:<title>|<first author>": editions of one work
 
     def store_keys(self) -> list[str]:
         """Return every key the record store indexes, for finding a record's neighbours."""
@@ -85,6 +73,7 @@ def record_keys(rid: int, record: BibRecord, member: str | None = None) -> Recor
     title, full, sort, cjk, title_edition = _title(record.title, record.subtitle, languages)
     names = _names(record)
     parts = record.part_numbers + record.part_names
+    year = record.year
     return RecordKeys(
         rid=rid,
         member=member if member is not None else record.member,
@@ -94,15 +83,17 @@ def record_keys(rid: int, record: BibRecord, member: str | None = None) -> Recor
         full_title=full,
         sort_title=sort,
         cjk_title=cjk,
-        year=record.year,
+        year=year,
         author=names[0] if names else None,
         authors=frozenset(names),
         publisher=_cached(_PUBLISHERS, publisher_key, record.publisher),
         pages=record.pages,
         edition=_cached(_EDITIONS, edition_key, record.edition or title_edition),
         format=record.format,
-        languages=frozenset(languages),
+        languages=_LANGUAGES.get(languages) or _languages(languages),
         parts=compact(words(" ".join(parts))) if parts else "",
+        block_key=f"t:{title}|{year}" if title and year is not None else None,
+        work_key=f"w:{title}|{names[0]}" if title and names else None,
     )
 
 
@@ -113,6 +104,14 @@ _NAMES: dict[tuple[str, str], str] = {}
 _PUBLISHERS: dict[str, str | None] = {}
 _EDITIONS: dict[str, str | None] = {}
 _CACHE_LIMIT = 200_000
+
+
+_LANGUAGES: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _languages(languages: tuple[str, ...]) -> frozenset[str]:
+    value = _LANGUAGES[languages] = frozenset(languages)
+    return value
 
 
 def _cached(cache: dict, function, text: str | None):
@@ -135,7 +134,8 @@ def _title(title: str | None, subtitle: str | None, languages: tuple[str, ...]):
         text, edition = split_title(title)
         full = title_tokens(text, languages) + words(subtitle)
         proper = compact(title_tokens(title_proper(text), languages))
-        hit = (proper, compact(full), " ".join(full), has_cjk(title), edition)
+        cjk = has_cjk(title)  # CJK titles sort without the spaces members put in them
+        hit = (proper, compact(full), compact(full) if cjk else " ".join(full), cjk, edition)
         if len(_TITLES) >= _CACHE_LIMIT:
             _TITLES.clear()
         _TITLES[key] = hit
@@ -149,6 +149,8 @@ def title_tokens(text: str, languages: tuple[str, ...] = ()) -> list[str]:
 
 def identifier_keys(record: BibRecord) -> tuple[tuple[str, str], ...]:
     """Return (rule, key) for each identifier that can prove two records one manifestation."""
+    if not (record.issns or record.system_numbers or record.lccn or record.national_bib_numbers):
+        return tuple(("isbn", "isbn:" + isbn) for isbn in dict.fromkeys(record.isbns))
     keys = [("isbn", f"isbn:{isbn}") for isbn in dict.fromkeys(record.isbns)]
     keys += [("issn", key) for key in _issn_keys(record)]
     keys += [("oclc", f"oclc:{n}") for n in oclc_numbers(record.system_numbers)]
@@ -210,3 +212,11 @@ def _names(record: BibRecord) -> list[str]:
         if key and key not in out:
             out.append(key)
     return out
+
+
+def clear_caches() -> None:
+    """Forget every cached key (benchmarks start cold; tests that change tables)."""
+    from search.dedup import normalise
+
+    for cache in (_TITLES, _NAMES, _PUBLISHERS, _EDITIONS, _LANGUAGES, normalise._FOLD_CACHE):
+        cache.clear()

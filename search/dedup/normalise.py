@@ -41,6 +41,8 @@ _TITLE_CUT = re.compile(r"\s?[:=：＝]|\s/\s")  # subtitle, parallel title, res
 _TITLE_EDITION = re.compile(
     r"[(\[]\s*(第\s*[0-9一二三四五六七八九十]+\s*版|修订版|修訂版|增订版|增訂版|新版)\s*[)\]]\s*$"
 )
+# Letters that carry or may carry diacritics (Latin-1 to Greek Extended, Vietnamese, Hangul).
+_DECOMPOSABLE = re.compile(r"[\u00c0-\u1fff\uac00-\ud7a3]")
 _FOLD_CACHE: dict[str, str] = {}
 _CACHE_LIMIT = 400_000
 
@@ -80,11 +82,16 @@ def fold(text: str | None) -> str:
     hit = _FOLD_CACHE.get(text)
     if hit is not None:
         return hit
-    folded = unicodedata.normalize("NFKC", text)
-    if not folded.isascii():
-        folded = unicodedata.normalize("NFD", folded).translate(_translate_table())
-        folded = unicodedata.normalize("NFC", folded)
-    folded = folded.casefold()
+    if text.isascii():
+        folded = text.lower()  # NFKC leaves ASCII alone; casefold is lower() there
+    else:
+        folded = unicodedata.normalize("NFKC", text)
+        if _DECOMPOSABLE.search(folded):  # accents: decompose, drop the marks, recompose
+            folded = unicodedata.normalize("NFD", folded).translate(_translate_table())
+            folded = unicodedata.normalize("NFC", folded)
+        else:  # CJK and plain letters: only the character table applies
+            folded = folded.translate(_translate_table())
+        folded = folded.casefold()
     if len(_FOLD_CACHE) >= _CACHE_LIMIT:  # catalogue strings repeat; a full cache restarts
         _FOLD_CACHE.clear()
     _FOLD_CACHE[text] = folded
@@ -199,12 +206,15 @@ _NAME_NOISE = re.compile(
     r"|\d{3,4}\s*-\s*(?:\d{3,4})?"  # life dates
     r"|[,.:;\s]*(?:编著|主编|编译|编写|编|著|译|撰|绘|等)[.\s]*$"
 )
-_PUBLISHER_STOP = frozenset(
-    "press presses publishing publishers publisher publications publication pub pubs books book "
-    "co company inc incorporated ltd limited corp corporation llc plc the and of editions edition "
-    "editorial ed verlag editora editrice forlag u p univ university classics classic group "
-    "media house".split()
-)  # fmt: skip
+# fmt: off
+_PUBLISHER_STOP = frozenset({
+    "press", "presses", "publishing", "publishers", "publisher", "publications", "publication",
+    "pub", "pubs", "books", "book", "co", "company", "inc", "incorporated", "ltd", "limited",
+    "corp", "corporation", "llc", "plc", "the", "and", "of", "editions", "edition", "editorial",
+    "ed", "verlag", "editora", "editrice", "forlag", "u", "p", "univ", "university", "classics",
+    "classic", "group", "media", "house",
+})
+# fmt: on
 _PUBLISHER_ZH = re.compile(r"(?:出版社|出版公司|出版|有限责任公司|有限公司|股份|集团|书局有限)")
 
 
@@ -252,4 +262,4 @@ def pages_agree(a: int | None, b: int | None) -> bool | None:
     """Tell whether two page counts describe one book (None when either is unknown)."""
     if not a or not b:
         return None
-    return abs(a - b) <= max(3, round(0.03 * max(a, b)))
+    return abs(a - b) <= max(3, round(0.015 * max(a, b)))

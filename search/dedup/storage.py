@@ -100,7 +100,7 @@ def clusters_of(session: Session, ids: Iterable[int]) -> dict[int, str]:
         query = select(MEMBERS.c.record_id, MEMBERS.c.cluster_id).where(
             MEMBERS.c.record_id.in_(batch)
         )
-        out.update(session.execute(query).tuples())
+        out.update((a, b) for a, b in session.execute(query))
     return out
 
 
@@ -122,7 +122,9 @@ def existing_cluster_ids(session: Session, ids: Iterable[str]) -> set[str]:
     """Return which of ``ids`` name a cluster in the table."""
     found: set[str] = set()
     for batch in chunks(sorted(set(ids))):
-        found.update(session.execute(select(CLUSTERS.c.id).where(CLUSTERS.c.id.in_(batch))).scalars())
+        found.update(
+            session.execute(select(CLUSTERS.c.id).where(CLUSTERS.c.id.in_(batch))).scalars()
+        )
     return found
 
 

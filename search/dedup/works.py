@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from search.dedup import storage as st
 from search.dedup.cluster import group_works
+from search.dedup.evidence import Evidence
 
 MAX_WORK_CLUSTERS = 5000  # a work key this common is not one work; stop following it
 
@@ -33,25 +34,32 @@ def relink_works(session: Session, cluster_ids: Iterable[str]) -> list[str]:
         [[(rid, key) for rid in members[cid] for key in keys.get(rid, ())] for cid in order]
     )
     before = st.work_links(session, order)
+    after = write_works(session, order, grouped)
+    return sorted(cid for cid in order if (before.get(cid) or {}).get("work_id") != after.get(cid))
+
+
+def write_works(
+    session: Session, cluster_ids: list[str], grouped: list[tuple[int, Evidence | None]]
+) -> dict[str, str]:
+    """Replace the work links of these clusters; return cluster id -> work id (linked ones).
+
+    ``grouped`` gives, per cluster, the index of its work's first cluster and the evidence
+    linking it (as ``group_works`` returns).
+    """
     sizes = Counter(leader for leader, _link in grouped)
-    rows = []
-    for cid, (leader, link) in zip(order, grouped, strict=True):
-        if sizes[leader] < 2:
-            continue  # alone: no work link
-        rows.append(
-            {
-                "cluster_id": cid,
-                "work_id": "w" + order[leader][1:],
-                "rule": link.rule if link else None,
-                "evidence": link.as_dict() if link else {},
-            }
-        )
-    st.delete_in(session, st.WORKS, "cluster_id", order)
+    rows = [
+        {
+            "cluster_id": cid,
+            "work_id": "w" + cluster_ids[leader][1:],
+            "rule": link.rule if link else None,
+            "evidence": link.as_dict() if link else {},
+        }
+        for cid, (leader, link) in zip(cluster_ids, grouped, strict=True)
+        if sizes[leader] >= 2  # a cluster alone has no work link
+    ]
+    st.delete_in(session, st.WORKS, "cluster_id", cluster_ids)
     st.insert_rows(session, st.WORKS, rows)
-    after = {row["cluster_id"]: row["work_id"] for row in rows}
-    return sorted(
-        cid for cid in order if (before.get(cid) or {}).get("work_id") != after.get(cid)
-    )
+    return {row["cluster_id"]: row["work_id"] for row in rows}
 
 
 def _work_keys(session: Session, record_ids: list[int]) -> dict[int, list[str]]:

@@ -272,3 +272,22 @@ def wait_for_pages(db, pages: int, child: subprocess.Popen, seconds: float = 60)
                 return run
         time.sleep(0.1)
     pytest.fail("the harvest did not commit its first pages in time")
+
+
+def test_harvest_demo_harvests_every_member_and_says_so(store, settings, demo):
+    from harvesters.services import harvest_demo
+
+    class Ctx:  # what web/demo.py passes: the CLI context
+        db, settings = store, None
+
+        def alliance(self):
+            return dataclasses.replace(ALLIANCE, members=tuple(demo.members()))
+
+    ctx = Ctx()
+    ctx.settings = settings
+    lines: list[str] = []
+    summaries = harvest_demo(ctx, echo=lines.append)
+    assert [s.ok for s in summaries] == [True] * len(ALLIANCE.members)
+    assert all(s.kind == "full" for s in summaries)
+    assert lines[-1].startswith("Harvested ") and f"{len(ALLIANCE.members)} of" in lines[-1]
+    assert any(line.strip().startswith("ytu: full harvest completed") for line in lines)

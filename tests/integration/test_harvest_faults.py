@@ -1,7 +1,7 @@
 """Harvesting a misbehaving endpoint over real HTTP: every scenario ends with the store exact.
 
-The fault-injection server (tests/integration/servers/fault.py) serves 300 generated MARC 21
-records (33 deleted) in pages of 50 and breaks chosen answers on purpose. First the server
+The fault-injection server (tests/integration/servers/fault.py) serves 240 generated MARC 21
+records (26 deleted) in pages of 40 and breaks chosen answers on purpose. First the server
 itself is checked with plain HTTP and sickle (the faults happen as scripted); then the harvest
 engine is run against it: whatever the fault, the `records` table ends holding exactly the
 server's records (same identifiers, same statuses: nothing lost, nothing doubled, deletions
@@ -15,13 +15,17 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from dataclasses import replace
+from email.utils import formatdate
+from pathlib import Path
 
 import pytest
 import requests
 from lxml import etree
 from sickle import Sickle
 
-from tests.conftest import REPO_ROOT, TEST_DATA
+from tests.conftest import DEMO_ALLIANCE, TEST_DATA
 from tests.integration.servers import fault as f
 from tests.integration.servers.harness import (
     Sleeps,
@@ -29,6 +33,7 @@ from tests.integration.servers.harness import (
     harvest_when_unlocked,
     import_members,
     member_at,
+    reconcile,
     runs,
     stored,
     stored_rows,
@@ -39,6 +44,7 @@ from web.oai.server import EndpointServer
 
 pytestmark = pytest.mark.integration
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
+YTU_DEMO_URL = "http://127.0.0.1:5101/oai"  # member ytu in config/demo/alliance.yaml
 HARDENED = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
@@ -86,7 +92,7 @@ def test_fault_server_serves_valid_pages_that_sickle_harvests_completely(server)
     headers = [r.header for r in client.ListRecords(metadataPrefix="marc21")]
     harvested = {h.identifier: "deleted" if h.deleted else "active" for h in headers}
     assert harvested == server.expected()
-    assert len(headers) == 300 and sum(h.deleted for h in headers) == 33
+    assert len(headers) == 240 and sum(h.deleted for h in headers) == 26
 
 
 def _page_one(server: f.FaultServer) -> dict[str, str]:
@@ -103,92 +109,78 @@ def _oai_error(response: requests.Response) -> tuple[str | None, str]:
     return (error.get("code"), error.text or "") if error is not None else (None, "")
 
 
-def _check_retry_after(url, params):
-    answer = requests.get(url, params=params, timeout=5)
-    assert (answer.status_code, answer.headers.get("Retry-After")) == (503, "1")
-
-
-def _check_429(url, params):
-    answer = requests.get(url, params=params, timeout=5)
-    assert answer.status_code == 429 and "Retry-After" not in answer.headers
-
-
-def _check_timeout(url, params):
-    with pytest.raises(requests.ReadTimeout):
-        requests.get(url, params=params, timeout=0.3)
-
-
-def _check_drop_mid_body(url, params):
-    with pytest.raises(requests.exceptions.ChunkedEncodingError):
-        requests.get(url, params=params, timeout=5)
-
-
-def _check_drop_before(url, params):
-    with pytest.raises(requests.ConnectionError):
-        requests.get(url, params=params, timeout=5)
-
-
-def _check_truncated(url, params):
-    answer = requests.get(url, params=params, timeout=5)
-    assert answer.status_code == 200
-    assert len(answer.content) == int(answer.headers["Content-Length"])
-    with pytest.raises(etree.XMLSyntaxError):
+def _not_xml(answer: requests.Response) -> bool:
+    try:
         etree.fromstring(answer.content, HARDENED)
+    except etree.XMLSyntaxError:
+        return True
+    return False
 
 
-def _check_illegal(url, params):
-    answer = requests.get(url, params=params, timeout=5)
-    assert answer.content.count(b"\x0b") == 3 and answer.content.count(b"\x1a") == 3
-    with pytest.raises(etree.XMLSyntaxError):
-        etree.fromstring(answer.content, HARDENED)
+def _token_sent_back(answer: requests.Response) -> bool:
+    doc = etree.fromstring(answer.content)
+    sent = answer.request.url.split("resumptionToken=")[1]
+    return doc.findtext(f"{OAI}ListRecords/{OAI}resumptionToken") == sent and (
+        len(doc.findall(f"{OAI}ListRecords/{OAI}record")) == 40
+    )
 
 
-def _check_bad_token(url, params):
-    assert _oai_error(requests.get(url, params=params, timeout=5))[0] == "badResumptionToken"
-
-
-def _check_expired(url, params):
-    code, text = _oai_error(requests.get(url, params=params, timeout=5))
-    assert code == "badResumptionToken" and "expired" in text
-
-
-def _check_repeat(url, params):
-    doc = etree.fromstring(requests.get(url, params=params, timeout=5).content)
-    assert doc.findtext(f"{OAI}ListRecords/{OAI}resumptionToken") == params["resumptionToken"]
-    assert len(doc.findall(f"{OAI}ListRecords/{OAI}record")) == 50
-
-
-def _check_422(url, params):
-    answer = requests.get(url, params=params, timeout=5)
-    assert answer.status_code == 422 and _oai_error(answer)[0] == "badArgument"
-
-
+# name: (fault on page 1, exception the client gets, or a check of the answer it gets)
 SERVER_FAULTS = {
-    "503 with Retry-After": (f.http_status(503, page=1, retry_after="1"), _check_retry_after),
-    "429": (f.http_status(429, page=1), _check_429),
-    "delay past the timeout": (f.delay(1.0, page=1), _check_timeout),
-    "drop mid-body": (f.drop(page=1, keep=0.5), _check_drop_mid_body),
-    "drop before the response": (f.drop(page=1, keep=0), _check_drop_before),
-    "truncated XML": (f.truncate(page=1), _check_truncated),
-    "illegal characters": (f.illegal_chars(page=1), _check_illegal),
-    "badResumptionToken": (f.bad_token(page=1), _check_bad_token),
-    "expired token": (f.expired_token(page=1), _check_expired),
-    "repeated token": (f.repeat_token(page=1), _check_repeat),
-    "OAI error with HTTP 422": (f.oai_error("badArgument", page=1), _check_422),
+    "503 with Retry-After": (
+        f.http_status(503, page=1, retry_after="1"),
+        lambda a: (a.status_code, a.headers.get("Retry-After")) == (503, "1"),
+    ),
+    "429": (
+        f.http_status(429, page=1),
+        lambda a: a.status_code == 429 and "Retry-After" not in a.headers,
+    ),
+    "delay past the timeout": (f.delay(1.0, page=1), requests.ReadTimeout),
+    "drop mid-body": (f.drop(page=1, keep=0.5), requests.exceptions.ChunkedEncodingError),
+    "drop before the response": (f.drop(page=1, keep=0), requests.ConnectionError),
+    "truncated XML": (
+        f.truncate(page=1),
+        lambda a: (
+            a.status_code == 200
+            and len(a.content) == int(a.headers["Content-Length"])
+            and _not_xml(a)
+        ),
+    ),
+    "illegal characters": (
+        f.illegal_chars(page=1),
+        lambda a: a.content.count(b"\x0b") == a.content.count(b"\x1a") == 3 and _not_xml(a),
+    ),
+    "badResumptionToken": (
+        f.bad_token(page=1),
+        lambda a: _oai_error(a)[0] == "badResumptionToken",
+    ),
+    "expired token": (
+        f.expired_token(page=1),
+        lambda a: _oai_error(a)[0] == "badResumptionToken" and "expired" in _oai_error(a)[1],
+    ),
+    "repeated token": (f.repeat_token(page=1), _token_sent_back),
+    "OAI error with HTTP 422": (
+        f.oai_error("badArgument", page=1),
+        lambda a: a.status_code == 422 and _oai_error(a)[0] == "badArgument",
+    ),
 }
 
 
 @pytest.mark.parametrize("name", SERVER_FAULTS)
 def test_fault_server_injects_each_fault_as_scripted_then_answers_normally(server, name):
-    fault, check = SERVER_FAULTS[name]
+    fault, outcome = SERVER_FAULTS[name]
     params = _page_one(server)
     server.script(fault)
-    check(server.base_url, params)
+    if isinstance(outcome, type):
+        with pytest.raises(outcome):
+            requests.get(server.base_url, params=params, timeout=0.3)
+    else:
+        assert outcome(requests.get(server.base_url, params=params, timeout=5))
     logged = list_requests(server)[-1]
     assert (logged.page, logged.fault) == (1, fault.kind)
     again = requests.get(server.base_url, params=params, timeout=5)
     assert again.status_code == 200 and _oai_error(again)[0] is None
-    assert len(etree.fromstring(again.content).findall(f"{OAI}ListRecords/{OAI}record")) == 50
+    assert len(etree.fromstring(again.content).findall(f"{OAI}ListRecords/{OAI}record")) == 40
 
 
 # -- the harvest engine against it -----------------------------------------------------------
@@ -236,12 +228,13 @@ def test_retry_after_is_honoured_and_capped(store, server):
     server.script(
         f.http_status(503, page=1, retry_after="1", times=2),
         f.http_status(429, page=3, retry_after="120"),
+        f.http_status(503, page=4, retry_after=formatdate(time.time() + 600, usegmt=True)),
     )
     sleeps = Sleeps()
     summary = harvest(store, member_at(server.base_url), sleep=sleeps)
     assert summary.ok, summary.error
-    assert sleeps == [1.0, 1.0, 2.0]  # HARVEST_BACKOFF_CAP is 2 s in these tests
-    assert summary.retries == 3
+    assert sleeps == [1.0, 1.0, 2.0, 2.0]  # HARVEST_BACKOFF_CAP is 2 s in these tests
+    assert summary.retries == 4
     asked = [(r.page, r.status) for r in list_requests(server)]
     assert asked[1:4] == [(1, 503), (1, 503), (1, 200)]
 
@@ -342,9 +335,9 @@ def test_no_records_match_is_zero_records_not_a_failure(store, endpoints, status
 
 def test_incremental_harvest_applies_changes_and_deletions(store, server):
     assert harvest(store, member_at(server.base_url)).ok
-    gone = [server.change(n, deleted=True) for n in (0, 1, 100, 299)]
+    gone = [server.change(n, deleted=True) for n in (0, 1, 100, 239)]
     server.change(5, new_title="A corrected title")
-    added = [server.change(n) for n in (300, 301)]
+    added = [server.change(n) for n in (240, 241)]
     server.log.clear()
     second = harvest(store, member_at(server.base_url))
     assert second.kind == "incremental" and second.ok, second.error
@@ -369,15 +362,56 @@ def test_run_after_an_empty_incremental_run_is_still_incremental(store, server):
     assert len(runs(store)) == 3
 
 
+@pytest.mark.parametrize("fault", [None, f.http_status(503, page=1, retry_after="1")])
+def test_reconciliation_marks_records_that_vanished_as_deleted(store, endpoints, fault):
+    server = f.FaultServer(deleted_record="no")  # such servers drop deletions without a trace
+    server.start(endpoints)
+    assert harvest(store, member_at(server.base_url)).ok
+    gone = server.remove(3, 60, 61, 230)
+    server.script(*[replace(fault, verb="ListIdentifiers")] if fault else [])
+    summary = reconcile(store, member_at(server.base_url))
+    assert summary.ok and summary.deleted == 4, summary.error
+    assert stored(store) == {**server.expected(), **dict.fromkeys(gone, "deleted")}
+    assert server.pending() == []
+
+
+def test_reconciliation_refuses_to_delete_everything_when_the_server_lists_nothing(
+    store, endpoints
+):
+    server = f.FaultServer(deleted_record="no")
+    server.start(endpoints)
+    assert harvest(store, member_at(server.base_url)).ok
+    before = stored(store)
+    server.script(f.oai_error("noRecordsMatch", status=200, verb="ListIdentifiers"))
+    summary = reconcile(store, member_at(server.base_url))
+    assert summary.status == "failed" and "refusing" in summary.error
+    assert stored(store) == before
+
+
 # -- a harvester killed with SIGKILL mid-run, then resumed ------------------------------------
 
 
-def test_harvest_killed_with_sigkill_resumes_where_it_stopped(store, endpoints):
-    server = f.FaultServer(page_size=25, list_delay=0.4)  # 12 slow pages
+def _alliance_file_pointing_at(base_url: str, folder) -> str:
+    """Write a copy of the demo alliance file whose member ytu is served at ``base_url``."""
+    text = DEMO_ALLIANCE.read_text("utf-8")
+    assert text.count(YTU_DEMO_URL) == 1
+    path = folder / "alliance.yaml"
+    path.write_text(text.replace(YTU_DEMO_URL, base_url), "utf-8")
+    return str(path)
+
+
+def test_harvest_killed_with_sigkill_resumes_where_it_stopped(
+    store, endpoints, settings_overrides, tmp_path
+):
+    server = f.FaultServer(page_size=24, list_delay=0.4)  # 10 slow pages
     server.start(endpoints)
+    env = {**os.environ, **{f"FEDERATION_{k}": v for k, v in settings_overrides.items()}}
+    env["FEDERATION_ALLIANCE_FILE"] = _alliance_file_pointing_at(server.base_url, tmp_path)
+    federation = Path(sys.executable).with_name("federation")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.servers.harness", store.url, server.base_url],
-        cwd=REPO_ROOT,
+        [str(federation), "harvest", "--member", "ytu"],
+        cwd=tmp_path,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -399,6 +433,6 @@ def test_harvest_killed_with_sigkill_resumes_where_it_stopped(store, endpoints):
     assert resumed.run_id == runs(store)[0].id == killed_run.id, "the killed run is continued"
     asked = list_requests(server)
     assert "resumptionToken" in asked[0].params, "resumed from the checkpoint, not from scratch"
-    assert len(asked) < 12, "fewer pages fetched than a full harvest"
+    assert len(asked) < 10, "fewer pages fetched than a full harvest"
     assert stored(store) == server.expected()
     assert len(runs(store)) == 1

@@ -133,25 +133,37 @@ class FaultServer:
         self,
         records: Iterable[MemoryRecord] | None = None,
         *,
-        page_size: int = 50,
+        page_size: int = 40,
         oai_error_status: int = 200,
         list_delay: float = 0.0,
         token_ttl: timedelta = timedelta(hours=1),
+        deleted_record: str = "persistent",
     ) -> None:
         self.page_size = page_size
         self.oai_error_status = oai_error_status  # e.g. 422 to answer every OAI error like Zenodo
         self.list_delay = list_delay  # seconds before each list page: a slow server
         self.token_ttl = token_ttl
         self.log = RequestLog()
+        self.deleted_record = deleted_record  # "no": deletions vanish without a trace
         self._records = {r.identifier: r for r in (records or make_records())}
-        self.repository = MemoryRepository(
-            "Fault injection test repository", "", self._records.values(), [MARC21]
-        )
-        self.provider = OAIProvider(self.repository, page_size=page_size, token_ttl=token_ttl)
+        self.base_url = ""
+        self._build()
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self.base_url = ""
+
+    def _build(self) -> None:
+        """(Re)build the repository and provider over the current records."""
+        self.repository = MemoryRepository(
+            "Fault injection test repository",
+            self.base_url,
+            self._records.values(),
+            [MARC21],
+            deleted_record=self.deleted_record,
+        )
+        self.provider = OAIProvider(
+            self.repository, page_size=self.page_size, token_ttl=self.token_ttl
+        )
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -206,6 +218,18 @@ class FaultServer:
             self._records[ident] = record
         self.repository.put(record)
         return ident
+
+    def remove(self, *numbers: int) -> list[str]:
+        """Drop generated records without a tombstone (deletedRecord "no"); return their ids.
+
+        The provider is rebuilt, so resumption tokens issued before stop working.
+        """
+        gone = [identifier(n) for n in numbers]
+        with self._lock:
+            for ident in gone:
+                del self._records[ident]
+            self._build()
+        return gone
 
     # -- WSGI --------------------------------------------------------------------------------
 
@@ -286,8 +310,10 @@ class FaultServer:
         return serialize(root)
 
 
-def _page(body: bytes, page_size: int) -> int:
-    """Return which page of its list a response holds (0 when it holds the whole list)."""
+def _page(body: bytes, page_size: int) -> int | None:
+    """Return which page of its list a response holds (0: the whole list; None: an error)."""
+    if b"<error code=" in body:
+        return None
     match = _CURSOR.search(body)
     return int(match.group(1)) // page_size if match else 0
 

@@ -1,17 +1,11 @@
-"""Harvest a test server into the test database, and read back what the store holds.
-
-Run as a module it harvests one member in a process of its own (the SIGKILL scenario):
-``python -m tests.integration.servers.harness DATABASE_URL BASE_URL [MEMBER_CODE]``.
-"""
+"""Harvest a test server into the test database, and read back what the store holds."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import random
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -91,6 +85,20 @@ def harvest(db: Database, member, *, full: bool = False, sleep: Callable | None 
     )
 
 
+def reconcile(db: Database, member, *, force: bool = False, sleep: Callable | None = None):
+    """Run reconcile_member against a test server with fast settings; return its RunSummary."""
+    from harvesters.services import reconcile_member
+
+    return reconcile_member(
+        db,
+        member,
+        force=force,
+        settings=harvest_settings(db.url),
+        sleep=sleep if sleep is not None else Sleeps(),
+        rng=random.Random(2026),
+    )
+
+
 def stored(db: Database, member_code: str = DEFAULT_MEMBER) -> dict[str, str]:
     """Return the member's stored records as identifier -> status."""
     rows = stored_rows(db, member_code)
@@ -142,17 +150,3 @@ def harvest_when_unlocked(db: Database, member, seconds: float = 10.0):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-
-
-def main(argv: list[str]) -> int:
-    """Harvest one member from a test server in this process; print the run summary as JSON."""
-    database_url, base_url = argv[0], argv[1]
-    code = argv[2] if len(argv) > 2 else DEFAULT_MEMBER
-    db = Database(database_url)
-    summary = harvest(db, member_at(base_url, code=code), sleep=lambda _s: None)
-    print(json.dumps({"status": summary.status, "pages": summary.pages, "error": summary.error}))
-    return 0 if summary.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -53,7 +53,7 @@ def _datafield(tag: str, indicators: str, subfields: list[tuple[str, str]]) -> s
     )
 
 
-def make_records(count: int = 300, deleted_every: int = 9) -> list[MemoryRecord]:
+def make_records(count: int = 240, deleted_every: int = 9) -> list[MemoryRecord]:
     """Return ``count`` records a minute apart from 2024; every ``deleted_every``-th is deleted."""
     records = []
     for number in range(count):

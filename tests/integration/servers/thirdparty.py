@@ -119,7 +119,10 @@ def dublin_core(marc: etree._Element) -> dict[str, list[str]]:
 
 
 class RecordSource:
-    """pyoai's IBatchingOAI over a list of items, ordered by (datestamp, identifier)."""
+    """pyoai's IBatchingOAI over a list of items, ordered by (datestamp, identifier).
+
+    Method and argument names (camelCase, ``set``) are pyoai's interface.
+    """
 
     def __init__(self, items: list[Item]) -> None:
         self.items = sorted(items, key=lambda i: (i.datestamp, i.identifier))
@@ -132,28 +135,28 @@ class RecordSource:
             ["admin@example.org"], earliest, "persistent", "YYYY-MM-DDThh:mm:ssZ", ["identity"],
         )  # fmt: skip
 
-    def listMetadataFormats(self, identifier: str | None = None) -> list[tuple[str, str, str]]:  # noqa: N802
+    def listMetadataFormats(self, identifier: str | None = None) -> list[tuple[str, str, str]]:
         if identifier is not None and not any(i.identifier == identifier for i in self.items):
             raise error.IdDoesNotExistError(f"No item has the identifier {identifier}.")
         return FORMATS
 
-    def listSets(self, cursor: int = 0, batch_size: int = 10) -> list:  # noqa: N802
+    def listSets(self, cursor: int = 0, batch_size: int = 10) -> list:
         raise error.NoSetHierarchyError("This repository does not support sets.")
 
-    def getRecord(self, metadataPrefix: str, identifier: str):  # noqa: N802, N803
+    def getRecord(self, metadataPrefix: str, identifier: str):
         self._check_prefix(metadataPrefix)
         for item in self.items:
             if item.identifier == identifier:
                 return item.header(), item.metadata(), None
         raise error.IdDoesNotExistError(f"No item has the identifier {identifier}.")
 
-    def listIdentifiers(self, metadataPrefix: str, set: str | None = None, from_=None,  # noqa: N802, N803, A002
+    def listIdentifiers(self, metadataPrefix: str, set: str | None = None, from_=None,
                         until=None, cursor: int = 0, batch_size: int = 10) -> list:  # fmt: skip
         return [
             i.header() for i in self._select(metadataPrefix, set, from_, until, cursor, batch_size)
         ]
 
-    def listRecords(self, metadataPrefix: str, set: str | None = None, from_=None,  # noqa: N802, N803, A002
+    def listRecords(self, metadataPrefix: str, set: str | None = None, from_=None,
                     until=None, cursor: int = 0, batch_size: int = 10) -> list:  # fmt: skip
         chosen = self._select(metadataPrefix, set, from_, until, cursor, batch_size)
         return [(i.header(), i.metadata(), None) for i in chosen]

@@ -218,6 +218,11 @@ def test_only_the_configured_sets_are_harvested(store, settings, servers):
     summary = harvest(store, settings, member(endpoint.url, sets=("a", "c")))
     assert summary.ok and summary.new == 20
     assert stored(store) == served(endpoint.repo, "a") | served(endpoint.repo, "c")
+    again = harvest(store, settings, member(endpoint.url, sets=("a", "c")))
+    assert again.kind == "incremental"
+    widened = harvest(store, settings, member(endpoint.url, sets=("a", "b", "c")))
+    assert widened.kind == "full", "a set added in the alliance file needs its older records"
+    assert widened.ok and (widened.new, widened.unchanged) == (10, 20)
     missing = harvest(store, settings, member(endpoint.url, sets=("medicine",)))
     assert missing.status == "failed"
     assert "has no set 'medicine' named in the alliance file; its sets: a, b, c" in missing.error
@@ -447,3 +452,26 @@ def test_status_shows_each_members_last_run_and_record_counts(store, settings, e
     assert status.last_run.duration is not None
     assert status.records == {"active": 23, "deleted": 2}
     assert harvest_status(store)[0].member_code == "ytu"
+
+
+def test_a_member_not_yet_imported_is_refused_before_anything_is_asked(db, settings, endpoint):
+    from harvesters.errors import UnknownMember
+
+    with pytest.raises(UnknownMember, match="run `federation members import`"):
+        harvest(db, settings, member(endpoint.url))
+    assert endpoint.app.seen.params == []
+
+
+def test_a_harvest_killed_between_sets_goes_on_with_the_next_set(store, settings, servers):
+    records = [rec(n, T0 + timedelta(hours=n), sets=[("a", "b", "c")[n % 3]]) for n in range(30)]
+    sets = [SetSpec("a", "A"), SetSpec("b", "B"), SetSpec("c", "C")]
+    endpoint = start(servers, MemoryRepository("Sets", "", records, [MARC21], sets))
+    m = member(endpoint.url, sets=("a", "b"))
+    with pytest.raises(Kill):  # set a fits one page: killed right after committing it
+        harvest(store, settings, m, progress=killed_after(1))
+    asked_before = len(list_requests(endpoint.app))
+    summary = harvest(store, settings, m)
+    assert summary.ok and summary.new == 20
+    after = list_requests(endpoint.app)[asked_before:]
+    assert [p.get("set") for p in after] == ["b"], "set a must not be asked again"
+    assert stored(store) == served(endpoint.repo, "a") | served(endpoint.repo, "b")
