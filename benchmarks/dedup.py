@@ -99,6 +99,15 @@ def time_store(labelled: LabelledSet) -> dict:
             "records_per_s": round(n / seconds)}  # fmt: skip
 
 
+def reference_loop_seconds() -> float:
+    """Time a fixed pure-Python loop: how fast this machine runs Python right now."""
+    started = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i * i
+    return round(time.process_time() - started, 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--total", type=int, default=100_000, help="records in the timing corpus")
@@ -128,6 +137,9 @@ def main() -> None:
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
             "python": sys.version.split()[0],
+            # CPU seconds of `for i in range(10**7): total += i * i`; about 0.5 s on an idle
+            # modern core with CPython 3.11: more means the machine is busy or slow
+            "reference_loop_cpu_s": reference_loop_seconds(),
         },
     }
     if not args.no_store:

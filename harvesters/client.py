@@ -183,7 +183,7 @@ class OAIClient:
             response = self._sickle.harvest(verb=verb, **params).http_response
         except requests.HTTPError as exc:
             return self._http_error(exc, verb, what)
-        except (requests.Timeout, requests.ConnectionError) as exc:
+        except _TRANSIENT as exc:
             raise _Retry(_network_error(exc, self.base_url, what)) from exc
         except requests.RequestException as exc:  # invalid URL and the like: retrying won't help
             raise HarvestError(f"cannot ask {self.base_url} for {what}: {exc}") from exc
@@ -268,9 +268,22 @@ def _shown(params: dict[str, str]) -> str:
     return ", ".join(f"{k}={v[:60]}" for k, v in params.items())
 
 
+# Worth asking again: no answer in time, no connection, or a body cut off or garbled on the way.
+_TRANSIENT = (
+    requests.Timeout,
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
 def _network_error(exc: Exception, base_url: str, what: str) -> NetworkError:
     if isinstance(exc, requests.Timeout):
         error = NetworkError(f"{base_url} did not answer {what} in time")
+    elif isinstance(
+        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
+        error = NetworkError(f"the connection to {base_url} broke off during its answer to {what}")
     else:
         error = NetworkError(
             f"cannot connect to {base_url} for {what}: nothing answers there "

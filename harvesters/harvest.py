@@ -147,11 +147,11 @@ def _check_endpoint(client: OAIClient, member) -> Identity:
 def _list_state(db, run_id: int, member, identity: Identity, resume, last) -> ListState:
     if resume is not None:
         from_date = resume.from_date
-    elif last is not None:
-        from_date = to_granularity(last.response_date, identity.granularity)
-        update_run(db, run_id, from_date=from_date)
     else:
-        from_date = None
+        from_date = to_granularity(last.response_date, identity.granularity) if last else None
+        # The server's time before the first ListRecords: the next run's ``from``, even when
+        # this one finds nothing (noRecordsMatch has no page to take a responseDate from).
+        update_run(db, run_id, from_date=from_date, response_date=identity.response_date or None)
     state = ListState(
         run_id,
         member.code,
@@ -163,6 +163,8 @@ def _list_state(db, run_id: int, member, identity: Identity, resume, last) -> Li
     if resume is not None:
         state.cursor, state.last_datestamp = resume.cursor, resume.last_datestamp
         state.response_date = resume.response_date
+    else:
+        state.response_date = identity.response_date or None
     return state
 
 
@@ -382,14 +384,3 @@ def parsed_record(
         return StoredRecord(identifier, datestamp, "rejected", prefix, raw, None, exc.reason)
     status = "deleted" if bib.deleted else "active"  # MARC leader/05 'd': gone from search
     return StoredRecord(identifier, datestamp, status, prefix, raw, bib_to_json(bib))
-
-
-def iter_items(
-    client: OAIClient, verb: str, sets: list[str | None], params: dict[str, str]
-) -> Iterator[tuple[Page, Item]]:
-    """Yield (page, item) over every set's list (ListIdentifiers for reconciliation)."""
-    for set_spec in sets:
-        extra = {"set": set_spec} if set_spec else {}
-        for page in prefetch(client.list_pages(verb, **params, **extra)):
-            for item in page.items:
-                yield page, item

@@ -313,6 +313,8 @@ class SearchResult:
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]]
     took_ms: float
+    # True when facet counts of a very broad query were estimated from a sample of its hits.
+    facets_approximate: bool = False
 
 
 def facet_filters_except(query: SearchQuery, facet: str | None) -> dict[str, tuple[str, ...]]:

@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from federation.alliance.checks import cross_check
 from federation.alliance.errors import AllianceFileError, flatten, render_path
 from federation.alliance.fields import describe
-from federation.alliance.model import Alliance, IllPolicy
+from federation.alliance.model import DEFAULT_TIME_ZONE, Alliance, IllPolicy
 from federation.alliance.positions import Problem, SourceMap
 from federation.alliance.schemas import AllianceFileSchema, IllPolicySchema
 
@@ -97,7 +97,8 @@ def load_alliance_text(text: str, source: str = "<string>") -> Alliance:
 
 def load_ill_policy(plain: dict[str, Any]) -> IllPolicy:
     """Rebuild an IllPolicy from as_plain() output (e.g. the members table's JSON column)."""
-    return IllPolicySchema().load(plain)
+    policy = IllPolicySchema().load(plain)
+    return policy if policy.time_zone else dataclasses.replace(policy, time_zone=DEFAULT_TIME_ZONE)
 
 
 def _parse(text: str, source: str) -> dict:

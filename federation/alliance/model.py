@@ -42,6 +42,19 @@ class Region:
 
 
 @dataclass(frozen=True)
+class HoldingsField:
+    """Where a member's records keep holdings: a tag and the subfield codes of each part."""
+
+    tag: str
+    library: str = ""
+    location: str = ""
+    call_number: str = ""  # "hi" joins $h and $i
+    availability: str = ""
+    item_count: str = ""
+    per_item: bool = False  # one field per copy
+
+
+@dataclass(frozen=True)
 class OaiSource:
     """Where and how a member's catalogue is harvested."""
 
@@ -50,6 +63,7 @@ class OaiSource:
     record_format: str  # marc21 | unimarc | cnmarc | dc: which parser reads the records
     schedule: str  # crontab ("30 1 * * *", alliance time zone) or interval ("every 6h")
     sets: tuple[str, ...] = ()
+    holdings: tuple[HoldingsField, ...] = ()  # empty: the parser's defaults for the format
 
 
 @dataclass(frozen=True)

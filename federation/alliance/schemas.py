@@ -33,6 +33,7 @@ from federation.alliance.model import (
     LenderRanking,
     Liaison,
     Member,
+    HoldingsField,
     OaiSource,
     Region,
     ShareWeights,
@@ -128,7 +129,7 @@ class RegionSchema(StrictSchema):
     division_code = af.Text(
         load_default=None,
         validate=validate.Regexp(
-            r"\d{6}", error="{input!r} is not a 6-digit administrative division code (GB/T 2260)"
+            r"\d{6}\Z", error="{input!r} is not a 6-digit administrative division code (GB/T 2260)"
         ),
     )
 
@@ -137,17 +138,42 @@ class RegionSchema(StrictSchema):
         return Region(**data.pop("name"), **data)
 
 
+def _subfield_codes() -> fields.Field:
+    return af.Text(
+        load_default="",
+        validate=validate.Regexp(
+            r"[a-z0-9]*\Z", error="{input!r} must be subfield codes, e.g. 'h' or 'hi'"
+        ),
+    )
+
+
+class HoldingsFieldSchema(StrictSchema):
+    """Where a member's records keep holdings: a tag and the subfield codes of each part."""
+
+    tag = af.Text(
+        required=True,
+        validate=validate.Regexp(r"[0-9A-Z]{3}\Z", error="{input!r} is not a three-character tag"),
+    )
+    library = _subfield_codes()
+    location = _subfield_codes()
+    call_number = _subfield_codes()
+    availability = _subfield_codes()
+    item_count = _subfield_codes()
+    per_item = fields.Boolean(load_default=False)
+
+
 class OaiSchema(StrictSchema):
     base_url = af.HttpUrl(required=True)
     metadata_prefix = af.Text(
         required=True,
         validate=validate.Regexp(
-            r"[A-Za-z0-9_.!~*'()-]+", error="{input!r} is not an OAI-PMH metadataPrefix"
+            r"[A-Za-z0-9_.!~*'()-]+\Z", error="{input!r} is not an OAI-PMH metadataPrefix"
         ),
     )
     record_format = af.Text(load_default=None, validate=one_of(RECORD_FORMATS, "record format"))
     sets = fields.List(af.Text(), load_default=list)
     schedule = af.Schedule(required=True)
+    holdings = fields.List(fields.Nested(HoldingsFieldSchema), load_default=list)
 
     @validates_schema
     def check_format(self, data: dict, **kwargs: Any) -> None:
@@ -161,7 +187,8 @@ class OaiSchema(StrictSchema):
     @post_load
     def build(self, data: dict, **kwargs: Any) -> OaiSource:
         fmt = data.pop("record_format") or _PREFIX_FORMATS[data["metadata_prefix"]]
-        return OaiSource(record_format=fmt, sets=tuple(data.pop("sets")), **data)
+        holdings = tuple(HoldingsField(**h) for h in data.pop("holdings"))
+        return OaiSource(record_format=fmt, sets=tuple(data.pop("sets")), holdings=holdings, **data)
 
 
 class FeesSchema(StrictSchema):
@@ -223,7 +250,7 @@ class LiaisonSchema(StrictSchema):
     phone = af.Text(
         load_default=None,
         validate=validate.Regexp(
-            r"\+?[0-9][0-9 ()-]{4,24}",
+            r"\+?[0-9][0-9 ()-]{4,24}\Z",
             error="{input!r} is not a phone number; use digits, spaces, "
             "'-', '+', e.g. '+86 535 1234567'",
         ),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import tantivy
 
-from search.backends.tantivy_facets import FacetCounter
+from search.backends.tantivy_facets import EXACT_LIMIT, SAMPLE_TARGET, FacetCounter
 from search.backends.tantivy_schema import (
     QueryBuilder,
     build_schema,
@@ -43,8 +43,15 @@ REBUILD_HEAP = 1_000_000_000
 class TantivyBackend:
     """SearchBackend on an embedded tantivy index (the default)."""
 
-    def __init__(self, path: str | os.PathLike[str], rebuild_threads: int = 0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        rebuild_threads: int = 0,
+        facet_exact_limit: int = EXACT_LIMIT,
+        facet_sample_target: int = SAMPLE_TARGET,
+    ) -> None:
         self.root = Path(path)
+        self.facet_limits = (facet_exact_limit, facet_sample_target)
         self.rebuild_threads = rebuild_threads or min(4, os.cpu_count() or 1)
         self.schema = build_schema()
         self.builder = QueryBuilder(self.schema)
@@ -207,12 +214,10 @@ class TantivyBackend:
         text = self.builder.text_query(query.ast)
         main = self.builder.combine(text, self.builder.filters(query.filters, query))
         total, hits = self._hits(searcher, main, query)
-        facets = {}
-        if query.facets:
-            counter = FacetCounter(searcher, self.builder, self._pool)
-            facets = counter.count_all(query, text, main, total)
-        took = (time.perf_counter() - started) * 1000
-        return SearchResult(total=total, hits=hits, facets=facets, took_ms=round(took, 3))
+        counter = FacetCounter(searcher, self.builder, self._pool, *self.facet_limits)
+        facets = counter.count_all(query, text, main, total) if query.facets else {}
+        took = round((time.perf_counter() - started) * 1000, 3)
+        return SearchResult(total, hits, facets, took, facets_approximate=counter.approximate)
 
     def _hits(
         self, searcher: tantivy.Searcher, main: tantivy.Query, query: SearchQuery

@@ -7,6 +7,7 @@ word tokenizer that lowercases and folds accents, so index and query see the sam
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -43,6 +44,8 @@ FIELD_BOOSTS = {"title": 3.0, "author": 2.0, "subject": 1.5, "publisher": 1.0}
 PHRASE_BOOST = 1000.0  # constant added to phrase matches in the title: they rank first
 FACET_INDEX_FIELD = {name: f"f_{name}" for name in FACET_FIELDS if name != "year"}
 YEAR = "year"
+SAMPLE = "sample"  # crc32(cluster_id) % SAMPLE_BUCKETS: a uniform random sample of documents
+SAMPLE_BUCKETS = 64
 
 
 def text_analyzer() -> tantivy.TextAnalyzer:
@@ -77,6 +80,7 @@ def build_schema() -> tantivy.Schema:
     for name in FACET_INDEX_FIELD.values():
         sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_integer_field(YEAR, indexed=True, fast=True)
+    sb.add_text_field(SAMPLE, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("title_sort", tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_text_field("doc", stored=True, tokenizer_name=STORE_ONLY_TOKENIZER, index_option="basic")
     return sb.build()
@@ -108,6 +112,7 @@ def document_json(doc: ClusterDoc) -> str:
         "isbn": analysis.index_isbns(_values(doc, "isbns") + _values(doc, "issns")),
         "clc": [c.upper() for c in _values(doc, "clc")],
         "title_sort": (doc.get("title_sort") or analysis.fold(title))[:64],
+        SAMPLE: str(zlib.crc32(doc["cluster_id"].encode()) % SAMPLE_BUCKETS),
         "doc": _dumps(doc),
     }
     for facet, field in FACET_INDEX_FIELD.items():

@@ -253,17 +253,26 @@ class _Graph:
                 self.union(i, j, evidence)
 
     def _title_candidates(self, members: list[int]) -> list[tuple]:
-        records, found = self.records, []
+        """Return the best-scoring title match between each two components in the block."""
+        roots = [self.find(i) for i in members]
+        if len(set(roots)) < 2:  # the block is one cluster already (usually by ISBN)
+            return []
+        records, best, isbns = self.records, {}, self.isbns
         for pos, i in enumerate(members):
-            a = records[i]
-            for j in members[pos + 1 :]:
+            a, ra = records[i], roots[pos]
+            for other in range(pos + 1, len(members)):
+                rb = roots[other]
+                if ra == rb or (ra in isbns and rb in isbns and isbns[ra].isdisjoint(isbns[rb])):
+                    continue  # one cluster already, or two whose ISBNs all differ
+                j = members[other]
                 b = records[j]
-                if a.member == b.member or self.find(i) == self.find(j):
+                if a.member == b.member:
                     continue
                 score = title_score(a, b)
-                if score:
-                    found.append((-score, a.rid, b.rid, i, j))
-        return found
+                pair = (ra, rb) if ra < rb else (rb, ra)
+                if score and (pair not in best or -score < best[pair][0]):
+                    best[pair] = (-score, a.rid, b.rid, i, j)
+        return list(best.values())
 
     # -- result ----------------------------------------------------------------------------
 
@@ -271,9 +280,11 @@ class _Graph:
         """Return the components as clusters (each record with the edge that reached it),
         and each cluster's (record id, work key) pairs."""
         groups: dict[int, list[int]] = {}
-        find = self.find
-        for i in range(len(self.records)):
-            root = find(i)
+        parent = self.parent
+        for i in range(len(parent)):
+            root = i
+            while parent[root] != root:  # find(), inlined: it runs once per record
+                root = parent[root]
             if root in groups:
                 groups[root].append(i)
             else:
@@ -285,6 +296,11 @@ class _Graph:
         records = self.records
         clusters, work_keys = [], []
         for members in groups.values():
+            if len(members) == 1:
+                k = records[members[0]]
+                clusters.append(Cluster([k.rid], [Evidence(k.rid, "seed")]))
+                work_keys.append([(k.rid, k.work_key)] if k.work_key else [])
+                continue
             clusters.append(self._cluster(members, adjacency))
             work_keys.append(
                 [(records[i].rid, records[i].work_key) for i in members if records[i].work_key]
@@ -294,9 +310,6 @@ class _Graph:
     def _cluster(self, members: list[int], adjacency) -> Cluster:
         records = self.records
         seed = members[0]
-        if len(members) == 1:
-            rid = records[seed].rid
-            return Cluster([rid], [Evidence(rid, "seed")])
         why = {seed: Evidence(records[seed].rid, "seed")}
         queue = deque([seed])
         while queue:

@@ -100,7 +100,9 @@ def title_score(a: RecordKeys, b: RecordKeys) -> int:
     edition, volume, format, language, ISBN, names, publisher, pages) and at least two of
     names, publisher and pages must agree.
     """
-    if a.edition != b.edition or a.parts != b.parts or not formats_agree(a.format, b.format):
+    if a.edition != b.edition and a.edition_known and b.edition_known:
+        return 0
+    if a.parts != b.parts or not formats_agree(a.format, b.format):
         return 0
     if a.languages and b.languages and a.languages.isdisjoint(b.languages):
         return 0

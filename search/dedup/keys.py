@@ -53,6 +53,7 @@ class RecordKeys:
     publisher: str | None
     pages: int | None
     edition: str | None
+    edition_known: bool  # False for Dublin Core, which has no edition element
     format: str
     languages: frozenset[str]
     parts: str  # part numbers and names of a multipart title, folded
@@ -89,6 +90,7 @@ def record_keys(rid: int, record: BibRecord, member: str | None = None) -> Recor
         publisher=_cached(_PUBLISHERS, publisher_key, record.publisher),
         pages=record.pages,
         edition=_cached(_EDITIONS, edition_key, record.edition or title_edition),
+        edition_known=record.source_format != "oai_dc" or bool(record.edition or title_edition),
         format=record.format,
         languages=_LANGUAGES.get(languages) or _languages(languages),
         parts=compact(words(" ".join(parts))) if parts else "",
@@ -100,7 +102,7 @@ def record_keys(rid: int, record: BibRecord, member: str | None = None) -> Recor
 # Members catalogue one book with the same strings more often than not: each key is computed
 # once per distinct string (the caches restart when full, so memory stays bounded).
 _TITLES: dict[tuple, tuple[str, str, str, bool, str | None]] = {}
-_NAMES: dict[tuple[str, str], str] = {}
+_NAMES: dict[str | tuple[str, str], str] = {}
 _PUBLISHERS: dict[str, str | None] = {}
 _EDITIONS: dict[str, str | None] = {}
 _CACHE_LIMIT = 200_000
@@ -203,7 +205,8 @@ def _names(record: BibRecord) -> list[str]:
     """Return the keys of the record's first names, main entry first, without repeats."""
     out: list[str] = []
     for name in record.names[:_MAX_NAMES]:
-        cache_key = (name.name, name.kind)
+        # personal names (most) are cached by their text, bodies by (text, kind)
+        cache_key = name.name if name.kind == "personal" else (name.name, name.kind)
         key = _NAMES.get(cache_key)
         if key is None:
             if len(_NAMES) >= _CACHE_LIMIT:

@@ -108,7 +108,7 @@ def words(text: str | None) -> list[str]:
 
 def has_cjk(text: str | None) -> bool:
     """Tell whether text holds Chinese, Japanese or Korean ideographs."""
-    return bool(text) and _CJK.search(text) is not None
+    return bool(text) and not text.isascii() and _CJK.search(text) is not None
 
 
 def compact(tokens: list[str]) -> str:
@@ -201,11 +201,10 @@ def _edition_number(text: str) -> int | None:
 
 # -- names and publishers --------------------------------------------------------------------
 
-_NAME_NOISE = re.compile(
-    r"[(\[（【][^)\]）】]{1,6}[)\]）】]"  # (美), [英], [等], （清）
-    r"|\d{3,4}\s*-\s*(?:\d{3,4})?"  # life dates
-    r"|[,.:;\s]*(?:编著|主编|编译|编写|编|著|译|撰|绘|等)[.\s]*$"
-)
+_NAME_BRACKETS = re.compile(r"[(\[【][^)\]】]{1,6}[)\]】]")  # (美), [英], [等] (after NFKC)
+_LIFE_DATES = re.compile(r"\d{3,4}\s*-\s*(?:\d{3,4})?")
+# Roles written after a Chinese name, longest first ("编著" before "著").
+_ROLE_SUFFIXES = ("编著", "主编", "编译", "编写", "编", "著", "译", "撰", "绘", "等")
 # fmt: off
 _PUBLISHER_STOP = frozenset({
     "press", "presses", "publishing", "publishers", "publisher", "publications", "publication",
@@ -222,18 +221,35 @@ def name_key(name: str | None, kind: str = "personal") -> str | None:
     """Return a name's key: a Latin surname, a body's first unit, or a whole CJK name."""
     if not name:
         return None
-    text = _NAME_NOISE.sub("", fold(name))
-    if kind == "corporate" and not has_cjk(text):
+    text = _strip_name_noise(fold(name))
+    cjk = has_cjk(text)
+    if kind == "corporate" and not cjk:
         # "American Institute of New York. Photographical Section": the body is the first unit
         return compact(words(text.split(". ", 1)[0])) or None
-    if has_cjk(text):  # keep the ideographs: "奥斯丁, J." and "奥斯丁" are one name
-        key = compact([t for t in _WORD.findall(text) if has_cjk(t)])
-        return key or None
-    surname = text.split(",", 1)[0] if "," in text else text
-    tokens = _WORD.findall(surname)
+    tokens = _WORD.findall(text)
+    if cjk:  # keep the ideographs: "奥斯丁, J." and "奥斯丁" are one name
+        if len(tokens) == 1:
+            return tokens[0]
+        return compact([t for t in tokens if has_cjk(t)]) or None
     if not tokens:
         return None
-    return tokens[0] if "," in text else tokens[-1]
+    if "," in text:  # "Austen, Jane": the surname comes first
+        head = _WORD.findall(text.split(",", 1)[0])
+        return head[0] if head else tokens[0]
+    return tokens[-1]
+
+
+def _strip_name_noise(text: str) -> str:
+    """Drop bracketed nationality or "et al.", life dates and a trailing role."""
+    if "(" in text or "[" in text or "【" in text:
+        text = _NAME_BRACKETS.sub("", text)
+    if "-" in text:
+        text = _LIFE_DATES.sub("", text)
+    text = text.rstrip(" .,:;")
+    if text.endswith(_ROLE_SUFFIXES):
+        role = next(r for r in _ROLE_SUFFIXES if text.endswith(r))
+        return text[: -len(role)].rstrip(" .,:;")
+    return text
 
 
 def publisher_key(publisher: str | None) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, false, select, text
 from sqlalchemy.orm import Session
 
 from federation.models import utcnow
@@ -21,6 +21,7 @@ from search.dedup.cluster import Cluster, Clustering, Overrides, cluster_records
 from search.dedup.keys import RecordKeys, record_keys
 from search.dedup.works import relink_works, write_works
 
+_LOCK_KEY = 0x6465647570  # "dedup": the advisory lock every dedup writer takes
 _SCOPE_ROUNDS = 4  # rounds of following staff overrides to clusters outside the scope
 
 
@@ -35,6 +36,19 @@ class ClusterChanges:
         """Merge another change set into this one."""
         self.upserted = sorted(set(self.upserted) | set(other.upserted))
         self.removed = sorted((set(self.removed) | set(other.removed)) - set(self.upserted))
+
+
+def take_write_lock(session: Session) -> None:
+    """Serialise dedup writers until the caller's transaction ends.
+
+    Two re-clusterings of overlapping scopes would each replace the other's clusters from a
+    stale read. PostgreSQL: a transaction-level advisory lock (waited for). SQLite: a write
+    statement that changes nothing takes the database's write lock now, before any read.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    else:
+        session.execute(delete(st.BLOCKS).where(false()))
 
 
 def scope(session: Session, touched: set[int], extra_keys: set[str] = frozenset()) -> set[int]:
@@ -79,6 +93,9 @@ def recluster_scope(
     override_rows = st.overrides_touching(session, live)
     result = cluster_records(keys, _overrides(override_rows), st.staff_blocklist(session))
     old = st.clusters_of(session, scoped)
+    old_links = st.work_links(session, set(old.values()))
+    # editions that were linked to the old clusters: their work may lose a member
+    work_mates = st.clusters_in_works(session, {row["work_id"] for row in old_links.values()})
     ids = _assign_ids(session, result.clusters, old)
     _write_clusters(session, result, ids, set(old.values()), override_rows)
     _write_auto_blocks(session, keys, result)
@@ -88,7 +105,7 @@ def recluster_scope(
     if everything:
         write_works(session, ids, [(c.work, c.work_link) for c in result.clusters])
     else:
-        changes.add(ClusterChanges(upserted=relink_works(session, ids)))
+        changes.add(ClusterChanges(upserted=relink_works(session, set(ids) | work_mates)))
     return changes
 
 

@@ -16,6 +16,7 @@ decisions with it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from search.dedup import storage as st
 from search.dedup.documents import MemberInfo, build_document
 from search.dedup.evidence import Evidence
 from search.dedup.keys import ID_RULES, record_keys
-from search.dedup.recluster import ClusterChanges, recluster_scope, scope
+from search.dedup.recluster import ClusterChanges, recluster_scope, scope, take_write_lock
 from search.documents import ClusterDoc
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "member_infos",
     "rebuild_clusters",
     "recluster",
+    "recluster_since",
 ]
 
 
@@ -47,6 +49,7 @@ def recluster(session: Session, record_ids: Iterable[int]) -> ClusterChanges:
     touched = set(record_ids)
     if not touched:
         return ClusterChanges()
+    take_write_lock(session)
     old_keys = {k for keys in st.stored_keys(session, touched).values() for k in keys}
     live = st.live_records(session, touched)
     rows = [
@@ -59,8 +62,18 @@ def recluster(session: Session, record_ids: Iterable[int]) -> ClusterChanges:
     return recluster_scope(session, scope(session, touched, old_keys))
 
 
+def recluster_since(session: Session, since: datetime) -> ClusterChanges:
+    """Re-cluster the records harvested (added, changed or deleted) at or after ``since``.
+
+    What a harvest job calls after a run, with the run's start time.
+    """
+    query = select(st.RECORDS.c.id).where(st.RECORDS.c.harvested_at >= since)
+    return recluster(session, session.execute(query).scalars())
+
+
 def rebuild_clusters(session: Session) -> ClusterChanges:
     """Re-cluster every record of the store: keys, clusters, evidence and work links."""
+    take_write_lock(session)
     ids = st.all_record_ids(session)
     live = st.live_records(session, ids)
     keys = [record_keys(rid, record) for rid, record in live.items()]
@@ -82,6 +95,7 @@ def force_merge(
     reason: str | None = None,
 ) -> ClusterChanges:
     """Make two clusters one, now and after every later re-clustering."""
+    take_write_lock(session)
     members = st.members_of(session, [cluster_a, cluster_b])
     for cid in (cluster_a, cluster_b):
         if cid not in members:
@@ -103,6 +117,7 @@ def force_split(
     reason: str | None = None,
 ) -> ClusterChanges:
     """Take records out of a cluster into their own, now and after every later re-clustering."""
+    take_write_lock(session)
     members = st.members_of(session, [cluster_id]).get(cluster_id)
     if not members:
         raise ValueError(f"no cluster {cluster_id!r}: give the id of an existing cluster")
@@ -150,6 +165,7 @@ def block_identifier(
     rule, _, value = key.partition(":")
     if rule not in ID_RULES or not value:
         raise ValueError(f"{key!r}: write an identifier key such as isbn:9787111544937")
+    take_write_lock(session)
     session.execute(delete(st.BLOCKS).where(st.BLOCKS.c.key == key))
     row = {"key": key, "source": "staff", "reason": reason, "created_by": by}
     st.insert_rows(session, st.BLOCKS, [{**row, "created_at": utcnow()}])

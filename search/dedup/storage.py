@@ -178,3 +178,12 @@ def insert_rows(session: Session, table, rows: list[dict[str, Any]]) -> None:
     """Insert rows in batches (executemany)."""
     for batch in chunks(rows, 2000):
         session.execute(insert(table), batch)
+
+
+def clusters_in_works(session: Session, work_ids: Iterable[str]) -> set[str]:
+    """Return the ids of the clusters linked into any of these works."""
+    found: set[str] = set()
+    for batch in chunks(sorted(set(work_ids))):
+        query = select(WORKS.c.cluster_id).where(WORKS.c.work_id.in_(batch))
+        found.update(session.execute(query).scalars())
+    return found

@@ -35,9 +35,6 @@ from web.oai.server import EndpointServer
 pytestmark = pytest.mark.integration
 
 ALLIANCE = load_alliance(DEMO_ALLIANCE)
-# The alliance file names a set "medicine" the demo corpus does not serve (its sets are CLC
-# classes and languages): harvest CLC class R (medicine) instead until the file says so.
-SET_FIXES = {"medicine": "clc:R"}
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +62,7 @@ class Demo:
     def members(self) -> list:
         out = []
         for m in ALLIANCE.members:
-            sets = tuple(SET_FIXES.get(s, s) for s in m.oai.sets)
-            oai = dataclasses.replace(m.oai, base_url=self.urls[m.code], sets=sets)
+            oai = dataclasses.replace(m.oai, base_url=self.urls[m.code])
             out.append(dataclasses.replace(m, oai=oai))
         return out
 
@@ -176,8 +172,6 @@ def alliance_file(tmp_path: Path, urls: dict[str, str]) -> Path:
     text = DEMO_ALLIANCE.read_text(encoding="utf-8")
     for m in ALLIANCE.members:
         text = text.replace(f"base_url: {m.oai.base_url}\n", f"base_url: {urls[m.code]}\n")
-    for wrong, right in SET_FIXES.items():
-        text = text.replace(f"sets: [{wrong}]", f'sets: ["{right}"]')
     path = tmp_path / "alliance.yaml"
     path.write_text(text, encoding="utf-8")
     return path

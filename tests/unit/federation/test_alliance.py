@@ -39,6 +39,9 @@ BAD_FILES = {
     "bad-longitude": ("members[0].coordinates.lon", "between -180 and 180"),
     "url-scheme-file": ("members[1].oai.base_url", "use an http:// or https:// URL"),
     "url-scheme-ftp": ("members[0].oai.base_url", "the scheme 'ftp:'"),
+    "bad-holdings-subfields": (
+        "members[0].oai.holdings[0].call_number", "must be subfield codes, e.g. 'h' or 'hi'"
+    ),
     "url-scheme-javascript": ("members[0].oai.base_url", "the scheme 'javascript:'"),
     "empty": ("(file)", "the file is empty; a minimal alliance file is a mapping"),
     "not-a-mapping": ("(file)", "holds a list, not a mapping"),

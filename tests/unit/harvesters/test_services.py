@@ -198,6 +198,11 @@ def test_nothing_new_is_an_empty_completed_run(store, settings, endpoint):
     summary = harvest(store, settings, member(endpoint.url))
     assert summary.ok and summary.kind == "incremental"
     assert (summary.pages, summary.new, summary.updated) == (0, 0, 0)
+    assert summary.response_date == "2025-01-31T00:00:00Z"  # from Identify: no page came
+    endpoint.repo.put(rec(200, T0 + timedelta(days=31)))
+    endpoint.clock.now = T0 + timedelta(days=32)
+    after_empty = harvest(store, settings, member(endpoint.url))
+    assert (after_empty.kind, after_empty.new) == ("incremental", 1)
 
 
 def test_full_harvests_everything_again_and_counts_it_unchanged(store, settings, endpoint):

@@ -171,3 +171,15 @@ def test_second_tantivy_rebuild_is_refused_while_one_runs(tmp_path):
     assert second.count() == 2
     first.close()
     second.close()
+
+
+def test_random_garbage_never_raises(shared):
+    import random
+
+    rng = random.Random(5)
+    alphabet = list('()"“”-+:：*?~^[]{}\\/!&|#.,;') + ["AND", "OR", "NOT", "title:", "class:"]
+    alphabet += ["isbn:", "数", "據", "库", "Ａ", "é", "x", "7", " ", " ", "\t", "\u3000"]
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        result = shared.search(SearchQuery(text=text, facets=["member"], highlight=True))
+        assert result.total >= 0

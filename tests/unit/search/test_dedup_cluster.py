@@ -227,3 +227,14 @@ def test_holdings_do_not_decide_identity():
     a = shelf("a", "微观经济学导论", ISBN_A, holdings=[Holding("a", call_number="F0/1")])
     b = shelf("b", "微观经济学导论", ISBN_A, holdings=[])
     assert together(run({1: a, 2: b}), 1, 2)
+
+
+def test_a_dublin_core_record_which_cannot_state_an_edition_still_finds_it():
+    """Regression: oai_dc records of a revised edition were missed (Dublin Core has no edition)."""
+    records = {
+        1: shelf("ytlib", "走进书法", ISBN_A, edition="修订版", year=2022),
+        2: shelf("xingfu-cl", "走进书法", year=2022, source_format="oai_dc"),
+        3: shelf("ldu", "走进书法", ISBN_B, year=2018),  # the first edition, another year
+    }
+    result = run(records)
+    assert together(result, 1, 2) and not together(result, 2, 3)

@@ -6,6 +6,7 @@ Runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL names one (as .ci/run d
 from __future__ import annotations
 
 import itertools
+import threading
 
 import pytest
 from sqlalchemy import select
@@ -265,3 +266,53 @@ def test_cluster_documents_carry_every_members_holdings_with_region_and_type(sto
     assert doc["holding_count"] == 3
     assert {h["record_id"] for h in doc["holdings"]} == {ids["a1"], ids["b1"], ids["c1"]}
     assert ISBN_X in doc["isbns"] and "7111544935" in doc["isbns"]  # and its ISBN-10
+
+
+def test_a_harvest_run_reclusters_what_it_stored_since_it_started(store):
+    ids = three_holders(store)
+    do(store, services.rebuild_clusters)
+    with store.session() as session:
+        started = session.execute(select(Record.harvested_at).order_by(Record.id.desc())).scalar()
+    new = save(store, "fushan-pl", {"e1": novel("fushan-pl")})["e1"]
+    delete(store, "sdtbu", "d1")
+    changes = do(store, services.recluster_since, started)
+    assert cluster_of(store, new) == cluster_of(store, ids["a1"])
+    assert cluster_of(store, ids["d1"]) is None and len(changes.removed) == 1
+
+
+def test_reclusterings_running_at_once_both_finish_and_agree(store):
+    ids = three_holders(store)
+    do(store, services.rebuild_clusters)
+    more = save(store, "fushan-pl", {"e1": novel("fushan-pl")})
+    more |= save(store, "muping-pl", {"m1": novel("muping-pl")})
+    errors = []
+
+    def worker(rid):
+        try:
+            do(store, services.recluster, [rid])
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(rid,)) for rid in more.values()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    expected = {ids["a1"], ids["b1"], ids["c1"], *more.values()}
+    assert clusters(store)[cluster_of(store, ids["a1"])] == expected
+
+
+def test_an_edition_whose_last_record_is_deleted_leaves_its_work(store):
+    ids = three_holders(store)
+    ids |= save(
+        store, "zhifu-pl", {"f1": novel("zhifu-pl", isbns=(ISBN_Y,), year=2009, edition="第2版")}
+    )
+    do(store, services.rebuild_clusters)
+    first = cluster_of(store, ids["a1"])
+    (doc,) = do(store, services.cluster_documents, [first])
+    assert doc["work_id"] == "w" + first[1:]
+    delete(store, "zhifu-pl", "f1")
+    changes = do(store, services.recluster, [ids["f1"]])
+    (doc,) = do(store, services.cluster_documents, [first])
+    assert doc["work_id"] is None and first in changes.upserted
