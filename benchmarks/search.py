@@ -105,8 +105,9 @@ def _check10(digits: str) -> str:
     return "X" if check == 10 else str(check)
 
 
-def _zipf_weights(n: int, s: float) -> list[float]:
-    return list(itertools.accumulate(1.0 / (k + 1) ** s for k in range(n)))
+def _zipf_weights(n: int, s: float, q: float = 1.0) -> list[float]:
+    """Return cumulative Zipf-Mandelbrot weights 1/(rank+q)^s (q flattens the head)."""
+    return list(itertools.accumulate(1.0 / (k + q) ** s for k in range(n)))
 
 
 class Generator:
@@ -120,10 +121,14 @@ class Generator:
         self.en_words = EN_WORDS + list(
             dict.fromkeys("".join(rng.choices(SYLLABLES, k=3)) for _ in range(6000))
         )
-        self.zh_cw = _zipf_weights(len(self.zh_words), 1.05)
-        self.en_cw = _zipf_weights(len(self.en_words), 1.05)
-        self.subjects = [f"{w}{v}" for w in self.zh_words[:3000] for v in ("", "研究")] + [
-            f"{w.title()} -- {v}" for w in self.en_words[:2000] for v in ("History", "Study")
+        # q=20: the commonest title word is in about 4% of titles, as content words are in
+        # real catalogues (a plain Zipf put one word in 60% of records, like a stopword).
+        self.zh_cw = _zipf_weights(len(self.zh_words), 1.05, 20)
+        self.en_cw = _zipf_weights(len(self.en_words), 1.05, 20)
+        zh_forms = ("", "研究", "历史", "教材", "手册")
+        en_forms = ("", " -- History", " -- Study and teaching", " -- Handbooks", " -- Congresses")
+        self.subjects = [f"{w}{v}" for w in self.zh_words[:3000] for v in zh_forms] + [
+            f"{w.title()}{v}" for w in self.en_words[:3000] for v in en_forms
         ]
         rng.shuffle(self.subjects)
         self.subject_cw = _zipf_weights(len(self.subjects), 1.1)

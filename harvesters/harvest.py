@@ -7,6 +7,7 @@ payload is kept compressed so parsers can be re-run without harvesting again.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from federation.db import Database
 from harvesters.client import OAIClient
 from harvesters.errors import BadResumptionToken, EndpointMismatch, HarvestError
 from harvesters.pages import DAY, Identity, Item, Page
-from harvesters.parsers import RecordRejected, parse_metadata
+from harvesters.parsers import RecordRejected, compile_holdings_config, parse_metadata
 from harvesters.pipeline import Behind, prefetch
 from harvesters.runs import (
     RunSummary,
@@ -159,6 +160,7 @@ def _list_state(db, run_id: int, member, identity: Identity, resume, last) -> Li
         member.oai.metadata_prefix,
         from_date,
         identity.granularity,
+        holdings=holdings_config(member),
     )
     if resume is not None:
         state.cursor, state.last_datestamp = resume.cursor, resume.last_datestamp
@@ -210,6 +212,7 @@ class ListState:
     last_datestamp: str | None = None
     response_date: str | None = None  # None until the run's first page
     totals: PageCounts = field(default_factory=PageCounts)
+    holdings: tuple | None = None  # compiled holdings fields (None: the parser's defaults)
     restarts: int = 0
     saved_retries: int = 0  # retries committed with pages by this process
 
@@ -251,7 +254,11 @@ def _harvest_list(
             with Behind() as store:
                 for page in prefetch(with_payloads(pages)):
                     records = to_records(
-                        page.items, state.record_format, state.prefix, state.member_code
+                        page.items,
+                        state.record_format,
+                        state.prefix,
+                        state.member_code,
+                        state.holdings,
                     )
                     store.submit(_store_page, db, state, set_spec, page, records, progress)
             return
@@ -315,8 +322,15 @@ def _store_page(
         progress(state.member_code, state.cursor, expected)
 
 
+def holdings_config(member) -> tuple | None:
+    """Compile the member's holdings fields from the alliance file (None: the parser's defaults)."""
+    if not member.oai.holdings:
+        return None
+    return compile_holdings_config([dataclasses.asdict(h) for h in member.oai.holdings])
+
+
 def to_records(
-    items: list[Item], record_format: str, prefix: str, member_code: str
+    items: list[Item], record_format: str, prefix: str, member_code: str, holdings=None
 ) -> tuple[list[StoredRecord], list[str]]:
     """Parse a page's items into records to store; return them and what had to be skipped."""
     records, skipped = [], 0
@@ -325,12 +339,14 @@ def to_records(
         if not header.identifier or len(header.identifier) > MAX_IDENTIFIER:
             skipped += 1
             continue
-        records.append(to_record(item, record_format, prefix, member_code))
+        records.append(to_record(item, record_format, prefix, member_code, holdings))
     errors = [f"{skipped} record(s) without a usable identifier skipped"] if skipped else []
     return records, errors
 
 
-def to_record(item: Item, record_format: str, prefix: str, member_code: str) -> StoredRecord:
+def to_record(
+    item: Item, record_format: str, prefix: str, member_code: str, holdings=None
+) -> StoredRecord:
     """Parse one item: a tombstone, a rejected record with its reason, or an active record."""
     header = item.header
     if header.deleted:
@@ -346,7 +362,14 @@ def to_record(item: Item, record_format: str, prefix: str, member_code: str) -> 
         )
     raw = item.raw if item.raw is not None else stored_payload(element)
     return parsed_record(
-        header.identifier, header.datestamp, prefix, raw, element, record_format, member_code
+        header.identifier,
+        header.datestamp,
+        prefix,
+        raw,
+        element,
+        record_format,
+        member_code,
+        holdings,
     )
 
 
@@ -376,10 +399,13 @@ def parsed_record(
     element,
     record_format: str,
     member_code: str,
+    holdings=None,
 ) -> StoredRecord:
     """Run the metadata parser on one element and say what to store."""
     try:
-        bib = parse_metadata(record_format, element, member=member_code, keep_raw=False)
+        bib = parse_metadata(
+            record_format, element, member=member_code, keep_raw=False, holdings_config=holdings
+        )
     except RecordRejected as exc:
         return StoredRecord(identifier, datestamp, "rejected", prefix, raw, None, exc.reason)
     status = "deleted" if bib.deleted else "active"  # MARC leader/05 'd': gone from search

@@ -13,7 +13,7 @@ from lxml import etree
 from sqlalchemy import JSON, bindparam, func, select, update
 
 from federation.db import Database
-from harvesters.harvest import parsed_record
+from harvesters.harvest import holdings_config, parsed_record
 from harvesters.locks import member_lock
 from harvesters.pages import hardened_parser
 from harvesters.store import RECORDS, StoredRecord, decompress
@@ -105,7 +105,7 @@ def _reparse_batch(db: Database, member, rows, summary: ReparseSummary) -> None:
         if fmt is None:
             summary.skipped += 1
             continue
-        new = _parse_stored(row, fmt, member.code)
+        new = _parse_stored(row, fmt, member.code, holdings_config(member))
         summary.records += 1
         setattr(summary, new.status, getattr(summary, new.status) + 1)
         if (new.status, new.reject_reason) != (row.status, row.reject_reason) or not _same_json(
@@ -143,7 +143,7 @@ def _format_for(prefix: str, member) -> str | None:
     return prefix if prefix.lower() in FORMATS else None
 
 
-def _parse_stored(row, fmt: str, member_code: str):
+def _parse_stored(row, fmt: str, member_code: str, holdings=None):
     raw = bytes(row.raw)
     try:
         element = etree.fromstring(decompress(raw), hardened_parser())
@@ -158,7 +158,14 @@ def _parse_stored(row, fmt: str, member_code: str):
             f"the stored payload cannot be read: {exc}",
         )
     return parsed_record(
-        row.oai_identifier, row.datestamp, row.metadata_prefix, raw, element, fmt, member_code
+        row.oai_identifier,
+        row.datestamp,
+        row.metadata_prefix,
+        raw,
+        element,
+        fmt,
+        member_code,
+        holdings,
     )
 
 

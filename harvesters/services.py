@@ -26,7 +26,13 @@ from federation.db import Database
 from federation.models import utcnow
 from harvesters.client import OAIClient, server_key, server_slot
 from harvesters.errors import HarvestError, HarvestLocked, OAIError, UnknownMember
-from harvesters.harvest import Progress, run_harvest, to_granularity, to_records
+from harvesters.harvest import (
+    Progress,
+    holdings_config,
+    run_harvest,
+    to_granularity,
+    to_records,
+)
 from harvesters.locks import member_lock
 from harvesters.pipeline import prefetch
 from harvesters.reparse import ReparseSummary, reparse
@@ -318,7 +324,11 @@ def _refresh(db: Database, client: OAIClient, member, identifier: str, run_id: i
             "retries": client.retries,
         }
     records, errors = to_records(
-        page.items, member.oai.record_format, member.oai.metadata_prefix, member.code
+        page.items,
+        member.oai.record_format,
+        member.oai.metadata_prefix,
+        member.code,
+        holdings_config(member),
     )
     checkpoint = Checkpoint(
         None,

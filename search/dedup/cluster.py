@@ -186,7 +186,7 @@ class _Graph:
         first: dict[str, int] = {}  # most identifiers are held by one record: no list for them
         shared: dict[str, list[int]] = {}
         for i, k in enumerate(self.records):
-            for _rule, key in k.ids:
+            for key in k.ids:
                 j = first.setdefault(key, i)
                 if j != i:
                     if key in shared:

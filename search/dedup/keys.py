@@ -41,7 +41,7 @@ class RecordKeys:
 
     rid: int
     member: str | None
-    ids: tuple[tuple[str, str], ...]  # (rule, key), strongest rule first
+    ids: tuple[str, ...]  # identifier keys ("isbn:978..."), strongest rule first
     isbns: frozenset[str]
     title: str  # title proper, compact folded: the block key
     full_title: str  # title and subtitle, compact folded
@@ -62,7 +62,7 @@ class RecordKeys:
 
     def store_keys(self) -> list[str]:
         """Return every key the record store indexes, for finding a record's neighbours."""
-        keys = [key for _rule, key in self.ids]
+        keys = list(self.ids)
         keys += [k for k in (self.block_key, self.work_key) if k]
         # the column holds 300 characters; a cut key only finds a few more candidates
         return list(dict.fromkeys(k[:MAX_STORED_KEY] for k in keys))
@@ -70,33 +70,44 @@ class RecordKeys:
 
 def record_keys(rid: int, record: BibRecord, member: str | None = None) -> RecordKeys:
     """Read the match keys of one record."""
+    # Written for speed (it runs once per record per clustering): caches looked up inline.
     languages = tuple(record.languages)
     title, full, sort, cjk, title_edition = _title(record.title, record.subtitle, languages)
     names = _names(record)
-    parts = record.part_numbers + record.part_names
     year = record.year
+    isbns = record.isbns
+    edition = record.edition or title_edition
+    publisher = record.publisher
     return RecordKeys(
-        rid=rid,
-        member=member if member is not None else record.member,
-        ids=identifier_keys(record),
-        isbns=frozenset(record.isbns),
-        title=title,
-        full_title=full,
-        sort_title=sort,
-        cjk_title=cjk,
-        year=year,
-        author=names[0] if names else None,
-        authors=frozenset(names),
-        publisher=_cached(_PUBLISHERS, publisher_key, record.publisher),
-        pages=record.pages,
-        edition=_cached(_EDITIONS, edition_key, record.edition or title_edition),
-        edition_known=record.source_format != "oai_dc" or bool(record.edition or title_edition),
-        format=record.format,
-        languages=_LANGUAGES.get(languages) or _languages(languages),
-        parts=compact(words(" ".join(parts))) if parts else "",
-        block_key=f"t:{title}|{year}" if title and year is not None else None,
-        work_key=f"w:{title}|{names[0]}" if title and names else None,
-    )
+        rid,
+        member if member is not None else record.member,
+        identifier_keys(record),
+        frozenset(isbns) if isbns else _NONE,
+        title,
+        full,
+        sort,
+        cjk,
+        year,
+        names[0] if names else None,
+        frozenset(names) if names else _NONE,
+        (_PUBLISHERS[publisher] if publisher in _PUBLISHERS
+         else _cached(_PUBLISHERS, publisher_key, publisher)),
+        record.pages,
+        _EDITIONS[edition] if edition in _EDITIONS else _cached(_EDITIONS, edition_key, edition),
+        record.source_format != "oai_dc" or bool(edition),
+        record.format,
+        _LANGUAGES.get(languages) or _languages(languages),
+        _parts(record) if record.part_numbers or record.part_names else "",
+        f"t:{title}|{year}" if title and year is not None else None,
+        f"w:{title}|{names[0]}" if title and names else None,
+    )  # fmt: skip
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def _parts(record: BibRecord) -> str:
+    return compact(words(" ".join(record.part_numbers + record.part_names)))
 
 
 # Members catalogue one book with the same strings more often than not: each key is computed
@@ -149,19 +160,19 @@ def title_tokens(text: str, languages: tuple[str, ...] = ()) -> list[str]:
     return drop_article(words(text), languages)
 
 
-def identifier_keys(record: BibRecord) -> tuple[tuple[str, str], ...]:
-    """Return (rule, key) for each identifier that can prove two records one manifestation."""
+def identifier_keys(record: BibRecord) -> tuple[str, ...]:
+    """Return the keys of the identifiers that can prove two records one manifestation."""
     if not (record.issns or record.system_numbers or record.lccn or record.national_bib_numbers):
-        return tuple(("isbn", "isbn:" + isbn) for isbn in dict.fromkeys(record.isbns))
-    keys = [("isbn", f"isbn:{isbn}") for isbn in dict.fromkeys(record.isbns)]
-    keys += [("issn", key) for key in _issn_keys(record)]
-    keys += [("oclc", f"oclc:{n}") for n in oclc_numbers(record.system_numbers)]
+        return tuple(["isbn:" + isbn for isbn in record.isbns])  # the common case
+    keys = ["isbn:" + isbn for isbn in record.isbns]
+    keys += _issn_keys(record)
+    keys += [f"oclc:{n}" for n in oclc_numbers(record.system_numbers)]
     if record.lccn:
-        keys.append(("lccn", f"lccn:{compact(words(record.lccn))}"))
+        keys.append(f"lccn:{compact(words(record.lccn))}")
     for source, number in record.national_bib_numbers:
         number = compact(words(number))
         if number:
-            keys.append(("nbn", f"nbn:{fold(source)}:{number}"))
+            keys.append(f"nbn:{fold(source)}:{number}")
     return tuple(dict.fromkeys(keys))
 
 

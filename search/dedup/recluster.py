@@ -196,7 +196,7 @@ def _created_at(session: Session, ids: set[str]) -> dict:
 
 def _write_auto_blocks(session: Session, keys: list[RecordKeys], result: Clustering) -> None:
     """Keep the identifiers found untrusted in this scope as 'auto' blocklist rows."""
-    in_scope = {key for k in keys for _rule, key in k.ids}
+    in_scope = {key for k in keys for key in k.ids}
     for batch in st.chunks(sorted(in_scope)):
         session.execute(
             delete(st.BLOCKS).where(st.BLOCKS.c.key.in_(batch), st.BLOCKS.c.source == "auto")
