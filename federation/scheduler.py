@@ -12,7 +12,6 @@ lock keeps runs of one member apart across processes; scheduler_lock allows one 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 import signal
@@ -20,7 +19,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,10 +27,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import text
 
 from federation.alliance import Alliance, schedule_trigger
 from federation.db import Database
+from federation.locks import process_lock
 
 JOB_STORE_TABLE = "scheduler_jobs"
 HARVEST_JOB = "harvesters.tasks:harvest_job"
@@ -262,57 +260,15 @@ class SchedulerLocked(SchedulerError):
     """Another `federation scheduler` already runs on this database."""
 
 
-_LOCK_KEY = int.from_bytes(
-    hashlib.blake2b(b"federation-scheduler", digest_size=8).digest(), "big", signed=True
-)
-
-
 @contextmanager
 def scheduler_lock(db: Database) -> Iterator[None]:
     """Hold the database's scheduler lock; raise SchedulerLocked when another process has it.
 
-    Two schedulers on one job store would both run every job. The lock is held by the
-    PostgreSQL server (advisory lock) or the operating system (flock beside the SQLite file),
-    so it goes away with the process, even after SIGKILL.
+    Two schedulers on one job store would both run every job. The lock dies with its holder
+    (see federation.locks), even after SIGKILL.
     """
-    url = db.engine.url
-    if url.get_backend_name() == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK_KEY}).scalar():
-                raise SchedulerLocked(_locked_message("another process"))
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
-    elif url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        with _file_lock(Path(url.database)):
-            yield
-    else:
-        yield  # an in-memory database lives in one process only
-
-
-@contextmanager
-def _file_lock(database: Path) -> Iterator[None]:
-    import fcntl
-
-    folder = database.with_name(database.name + ".locks")
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "scheduler.lock", "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise SchedulerLocked(_locked_message(holder)) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.truncate(0)
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with process_lock(db, "scheduler", lambda holder: SchedulerLocked(_locked_message(holder))):
+        yield
 
 
 def _locked_message(holder: str) -> str:
