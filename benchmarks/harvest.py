@@ -129,13 +129,23 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its finished children (workers)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def sickle_loop(url: str, out) -> None:
     """Baseline: iterate sickle's ListRecords and do nothing with the records."""
     from sickle import Sickle
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     count = sum(1 for _ in Sickle(url, timeout=60).ListRecords(metadataPrefix="marc21"))
-    out.put({"records": count, "seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb()})
+    out.put({"records": count, "seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb(),
+             "cpu_seconds": cpu_seconds() - cpu})
 
 
 def our_harvest(url: str, folder: str, out) -> None:
@@ -162,13 +172,14 @@ def our_harvest(url: str, folder: str, out) -> None:
     member = dataclasses.replace(
         member, oai=dataclasses.replace(member.oai, base_url=url, metadata_prefix="marc21", sets=())
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     summary = harvest_member(db, member, full=True, settings=settings)
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu
     with db.session() as session:
         stored = session.scalar(select(func.count()).select_from(Record))
     out.put({"records": stored, "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
-             "status": summary.status, "error": summary.error})
+             "status": summary.status, "error": summary.error, "cpu_seconds": cpu})
 
 
 def run_child(target, *args) -> dict:
@@ -207,6 +218,7 @@ def main() -> None:
         "seconds": round(ours["seconds"], 2),
         "records_per_s": round(rate),
         "peak_rss_mb": round(ours["peak_rss_mb"], 1),
+        "cpu_us_per_record": round(ours["cpu_seconds"] / ours["records"] * 1e6),
         "status": ours["status"],
         "machine": f"{platform.machine()} {mp.cpu_count()} cores, Python {platform.python_version()}",
     }
@@ -218,6 +230,7 @@ def main() -> None:
             "sickle_records": baseline["records"],
             "sickle_records_per_s": round(sickle_rate),
             "sickle_peak_rss_mb": round(baseline["peak_rss_mb"], 1),
+            "sickle_cpu_us_per_record": round(baseline["cpu_seconds"] / baseline["records"] * 1e6),
             "ratio_vs_sickle": round(rate / sickle_rate, 2),
         })
     print(json.dumps(result))

@@ -42,7 +42,7 @@ class Overrides:
     split: list[tuple[int, int]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Cluster:
     """One manifestation: its records (smallest id first) and why each one is here."""
 

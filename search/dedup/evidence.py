@@ -41,7 +41,7 @@ _MIN_TITLE_DICE = 0.6
 _REISSUE_YEARS = 1  # years apart, with another publisher, that make a shared ISBN doubtful
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per record, and frozen ones cost 4x to make
 class Evidence:
     """Why a record is in its cluster: the rule, what matched, and the record it matched."""
 
@@ -69,7 +69,7 @@ def id_veto(a: RecordKeys, b: RecordKeys, rule: str) -> str | None:
         return "format"
     if a.edition != b.edition and _numbered(a.edition) and _numbered(b.edition):
         return "edition"
-    if a.parts and b.parts and a.parts != b.parts:
+    if (a.parts and b.parts and a.parts != b.parts) or _volumes_differ(a, b):
         return "volume"
     if titles_agree(a, b) is False:
         return "title"
@@ -102,7 +102,7 @@ def title_score(a: RecordKeys, b: RecordKeys) -> int:
     """
     if a.edition != b.edition and a.edition_known and b.edition_known:
         return 0
-    if a.parts != b.parts or not formats_agree(a.format, b.format):
+    if a.parts != b.parts or _volumes_differ(a, b) or not formats_agree(a.format, b.format):
         return 0
     if a.languages and b.languages and a.languages.isdisjoint(b.languages):
         return 0
@@ -175,6 +175,10 @@ def _names_agree(a: RecordKeys, b: RecordKeys) -> bool | None:
     if not a.authors or not b.authors:
         return None
     return not a.authors.isdisjoint(b.authors)
+
+
+def _volumes_differ(a: RecordKeys, b: RecordKeys) -> bool:
+    return a.volume is not None and b.volume is not None and a.volume != b.volume
 
 
 def _numbered(edition: str | None) -> bool:

@@ -57,6 +57,7 @@ class RecordKeys:
     format: str
     languages: frozenset[str]
     parts: str  # part numbers and names of a multipart title, folded
+    volume: str | None  # the number in a series or of a part: "v3" ("第3辑", "v. 3", "3")
     block_key: str | None  # "t:<title>|<year>": records compared by the title rule
     work_key: str | None  # "w:<title>|<first author>": editions of one work
 
@@ -98,6 +99,7 @@ def record_keys(rid: int, record: BibRecord, member: str | None = None) -> Recor
         record.format,
         _LANGUAGES.get(languages) or _languages(languages),
         _parts(record) if record.part_numbers or record.part_names else "",
+        _volume(record) if record.series or record.part_numbers else None,
         f"t:{title}|{year}" if title and year is not None else None,
         f"w:{title}|{names[0]}" if title and names else None,
     )  # fmt: skip

@@ -104,7 +104,9 @@ def force_merge(
         raise ValueError("give two different clusters to merge")
     a, b = members[cluster_a], members[cluster_b]
     _drop_overrides(session, "split", a, b)
-    _add_override(session, "merge", a[0], b[0], by, reason)
+    # every record of each cluster tied to the other's first: a deleted record breaks nothing
+    pairs = [(a[0], record) for record in b] + [(b[0], record) for record in a[1:]]
+    _add_overrides(session, "merge", pairs, by, reason)
     return recluster_scope(session, scope(session, set(a) | set(b)))
 
 
@@ -129,17 +131,21 @@ def force_split(
     if not moved or not rest:
         raise ValueError("name some, but not all, of the cluster's records to split off")
     _drop_overrides(session, "merge", moved, rest)
-    for m in moved:
-        for r in rest:
-            _add_override(session, "split", m, r, by, reason)
-    for m in moved[1:]:  # the records moved out stay together
-        _add_override(session, "merge", moved[0], m, by, reason)
+    _drop_overrides(session, "split", moved, moved)
+    _add_overrides(session, "split", [(m, r) for m in moved for r in rest], by, reason)
+    # the records moved out stay together
+    _add_overrides(session, "merge", [(moved[0], m) for m in moved[1:]], by, reason)
     return recluster_scope(session, scope(session, set(members)))
 
 
-def _add_override(session: Session, kind: str, a: int, b: int, by, reason) -> None:
-    row = {"kind": kind, "record_a": a, "record_b": b, "created_by": by, "reason": reason}
-    st.insert_rows(session, st.OVERRIDES, [{**row, "created_at": utcnow()}])
+def _add_overrides(session: Session, kind: str, pairs: list[tuple[int, int]], by, reason) -> None:
+    now = utcnow()
+    rows = [
+        {"kind": kind, "record_a": a, "record_b": b, "created_by": by, "reason": reason,
+         "created_at": now}
+        for a, b in pairs
+    ]  # fmt: skip
+    st.insert_rows(session, st.OVERRIDES, rows)
 
 
 def _drop_overrides(session: Session, kind: str, group_a: list[int], group_b: list[int]) -> None:

@@ -238,3 +238,38 @@ def test_a_dublin_core_record_which_cannot_state_an_edition_still_finds_it():
     }
     result = run(records)
     assert together(result, 1, 2) and not together(result, 2, 3)
+
+
+def test_a_series_issn_proves_identity_only_with_the_same_volume():
+    """Regression: volumes 3 and 4 of a yearbook series were merged by the title rule."""
+
+    def volume(member, number, title="中国经济年鉴"):
+        return shelf(member, title, issns=["1000-0135"], series=[("经济丛书", number)])
+
+    records = {1: volume("a", "第3辑"), 2: volume("b", "3"), 3: volume("c", "第4辑")}
+    result = run(records)
+    assert together(result, 1, 2) and not together(result, 1, 3)
+    assert cluster_with(result, 2).evidence[1].values == {"issn": "1000-0135|v3"}
+
+
+def test_oclc_numbers_written_in_different_ways_match():
+    forms = [("OCoLC", "28684073"), ("", "ocm28684073"), ("", "OCLC ocm28684073 from D950126M")]
+    records = {
+        n: book(m, "Pride and prejudice", languages=["eng"], system_numbers=[form])
+        for n, (m, form) in enumerate(zip("abc", forms, strict=True), 1)
+    }
+    result = run(records)
+    assert groups(result) == {frozenset({1, 2, 3})}
+    assert cluster_with(result, 1).evidence[1].rule == "oclc"
+
+
+def test_a_shared_lccn_does_not_join_records_whose_isbns_all_differ():
+    """Regression (Pride and Prejudice set): a Gramercy reissue kept the Avenel edition's LCCN."""
+    common = dict(names=["Austen, Jane"], year=1981, pages=1103, languages=["eng"], lccn="81010777")
+    records = {
+        1: book("a", "The Complete novels", publisher="Gramercy Books", isbns=["9780517147689"],
+                **common),
+        2: book("b", "Jane Austen, her complete novels", publisher="Avenel Books",
+                isbns=["9780517347997"], **common),
+    }  # fmt: skip
+    assert not together(run(records), 1, 2)

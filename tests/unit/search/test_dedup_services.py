@@ -316,3 +316,13 @@ def test_an_edition_whose_last_record_is_deleted_leaves_its_work(store):
     changes = do(store, services.recluster, [ids["f1"]])
     (doc,) = do(store, services.cluster_documents, [first])
     assert doc["work_id"] is None and first in changes.upserted
+
+
+def test_a_staff_merge_outlives_the_deletion_of_any_one_record(store):
+    ids = three_holders(store)
+    do(store, services.rebuild_clusters)
+    x, z = cluster_of(store, ids["a1"]), cluster_of(store, ids["d1"])
+    do(store, services.force_merge, x, z)
+    delete(store, "ytu", "a1")
+    do(store, services.recluster, [ids["a1"]])
+    assert cluster_of(store, ids["d1"]) == cluster_of(store, ids["b1"]) is not None

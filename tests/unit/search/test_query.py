@@ -63,7 +63,18 @@ def test_garbage_is_read_as_text(text, tree):
 
 @pytest.mark.parametrize(
     "text",
-    ['"', "((((((((((((((((((((x", ")" * 50, "-", "--", "title:", ":::", "NOT NOT NOT", "\x00", "a" * 5000],
+    [
+        '"',
+        "((((((((((((((((((((x",
+        ")" * 50,
+        "-",
+        "--",
+        "title:",
+        ":::",
+        "NOT NOT NOT",
+        "\x00",
+        "a" * 5000,
+    ],
 )
 def test_parser_never_raises(text):
     parse_query(text)
