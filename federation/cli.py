@@ -316,8 +316,81 @@ def harvest(click_ctx: click.Context, codes: tuple[str, ...], full: bool, worker
         )
     for summary in summaries:
         click.echo(format_summary(summary))
+    started = [s.started_at for s in summaries if s.started_at is not None]
+    if started:
+        _index_since(ctx, min(started))
     if any(not s.ok for s in summaries):
         sys.exit(1)
+
+
+def _index_since(ctx: Context, since) -> None:
+    """Re-cluster what the harvest changed and bring the search index up to date."""
+    from search.backends import backend_from_settings
+    from search.indexing import index_changes_since
+
+    backend = backend_from_settings(ctx.settings)
+    try:
+        report = index_changes_since(ctx.db, backend, since)
+    finally:
+        backend.close()
+    click.echo(f"Index: {report.upserted} cluster(s) written, {report.deleted} removed.")
+
+
+@main.group()
+def index() -> None:
+    """The search index: rebuild it from the record store, or catch up with the queue."""
+
+
+@index.command("rebuild")
+@click.option(
+    "--keep-clusters", is_flag=True, help="Do not re-cluster first; only rewrite documents."
+)
+@pass_ctx
+def index_rebuild(ctx: Context, keep_clusters: bool) -> None:
+    """Re-cluster every record and build a new index from the store (no network), then swap."""
+    from search.backends import backend_from_settings
+    from search.indexing import rebuild_index
+
+    ctx.db.upgrade()
+    backend = backend_from_settings(ctx.settings)
+    try:
+        with _count_progress("Rebuilding the search index") as progress:
+            written = rebuild_index(ctx.db, backend, recluster=not keep_clusters, progress=progress)
+    finally:
+        backend.close()
+    click.echo(f"Search index rebuilt: {written} cluster documents.")
+
+
+@index.command("update")
+@click.option("--batch-size", default=1000, show_default=True, help="Clusters per index commit.")
+@pass_ctx
+def index_update(ctx: Context, batch_size: int) -> None:
+    """Write the queued clusters to the index (after a crash, this makes them agree again)."""
+    from search.backends import backend_from_settings
+    from search.indexing import drain_queue
+
+    backend = backend_from_settings(ctx.settings)
+    try:
+        with _count_progress("Updating the search index") as progress:
+            report = drain_queue(ctx.db, backend, batch_size=batch_size, progress=progress)
+    finally:
+        backend.close()
+    click.echo(f"Index: {report.upserted} cluster(s) written, {report.deleted} removed.")
+
+
+@contextmanager
+def _count_progress(label: str):
+    """Yield a (done, total) callback that moves a progress bar on a terminal, or None."""
+    if not sys.stdout.isatty():
+        yield None
+        return
+    with click.progressbar(length=1, label=label, show_pos=True) as bar:
+
+        def advance(done: int, total: int | None) -> None:
+            bar.length = max(1, total or done)
+            bar.update(done - bar.pos)
+
+        yield advance
 
 
 @harvest.command("status")

@@ -229,3 +229,20 @@ class DedupBlock(Base):
 
 
 # -- end of search/dedup tables --
+
+
+# --- index queue (search/indexing.py) ----------------------------------------------------------
+
+
+class IndexQueue(Base):
+    """Clusters whose index documents must be written or deleted.
+
+    Filled in the same transaction as the re-clustering that changed them, emptied only after
+    the search backend has committed them: after a crash, store and index converge again.
+    """
+
+    __tablename__ = "index_queue"
+
+    cluster_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    op: Mapped[str] = mapped_column(String(8))  # upsert | delete
+    enqueued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

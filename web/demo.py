@@ -143,6 +143,7 @@ def run_demo(ctx, port: int, seed: int, check_only: bool) -> None:
 
         click.echo("Harvesting every member over OAI-PMH:")
         harvest_demo(ctx, echo=click.echo)
+        _index_demo(ctx)
     except BaseException:
         endpoints.stop()
         raise
@@ -162,6 +163,23 @@ def run_demo(ctx, port: int, seed: int, check_only: bool) -> None:
     finally:
         web.stop()
         endpoints.stop()
+
+
+def _index_demo(ctx) -> None:
+    """Cluster the harvested records and build the search index from the store."""
+    from search.backends import backend_from_settings
+    from search.indexing import rebuild_index
+
+    started = time.perf_counter()
+    backend = backend_from_settings(ctx.settings)
+    try:
+        written = rebuild_index(ctx.db, backend)
+    finally:
+        backend.close()
+    click.echo(
+        f"Indexed {written} clusters (one per edition across members) "
+        f"in {time.perf_counter() - started:.1f} s."
+    )
 
 
 def _write_truth(corpus, settings) -> str:

@@ -1,0 +1,146 @@
+"""From the record store to the search index: re-cluster, queue, write, and rebuild.
+
+The queue (table ``index_queue``) is written in the same transaction as the re-clustering
+that changed the clusters, and a cluster leaves it only after the search backend has
+committed its document. So an indexer killed at any point leaves the queue holding what the
+index still lacks, and the next ``drain_queue`` makes store and index agree again. Writing a
+document twice is harmless (an upsert by cluster id).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from federation.db import Database
+from federation.models import Cluster, IndexQueue, utcnow
+from search.dedup.services import (
+    ClusterChanges,
+    cluster_documents,
+    rebuild_clusters,
+    recluster_since,
+)
+from search.interfaces import SearchBackend
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int | None], None]  # (done, total or None)
+
+
+@dataclass
+class IndexReport:
+    """What one indexing pass did."""
+
+    upserted: int = 0
+    deleted: int = 0
+    batches: int = 0
+
+
+def enqueue(session: Session, changes: ClusterChanges) -> None:
+    """Queue the clusters a re-clustering changed, inside the caller's transaction."""
+    wanted = {cid: "upsert" for cid in changes.upserted}
+    wanted.update({cid: "delete" for cid in changes.removed if cid not in wanted})
+    if not wanted:
+        return
+    session.execute(delete(IndexQueue).where(IndexQueue.cluster_id.in_(list(wanted))))
+    now = utcnow()
+    session.add_all(IndexQueue(cluster_id=c, op=op, enqueued_at=now) for c, op in wanted.items())
+
+
+def queued(db: Database) -> int:
+    """Return how many clusters wait for the index."""
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(IndexQueue)) or 0
+
+
+def drain_queue(
+    db: Database, backend: SearchBackend, batch_size: int = 1000, progress: Progress | None = None
+) -> IndexReport:
+    """Write every queued cluster to the index, a batch at a time, then forget it."""
+    report, total = IndexReport(), queued(db)
+    while True:
+        with db.session() as session:
+            rows = session.execute(
+                select(IndexQueue.cluster_id, IndexQueue.op, IndexQueue.enqueued_at)
+                .order_by(IndexQueue.enqueued_at, IndexQueue.cluster_id)
+                .limit(batch_size)
+            ).all()
+            if not rows:
+                return report
+            upserts = [r.cluster_id for r in rows if r.op == "upsert"]
+            docs = cluster_documents(session, upserts)
+        found = {d["cluster_id"] for d in docs}
+        gone = [r.cluster_id for r in rows if r.op == "delete" or r.cluster_id not in found]
+        backend.index_documents(docs)
+        backend.delete_documents(gone)
+        backend.commit()  # only now may the queue forget these clusters
+        _forget(db, rows)
+        report.upserted += len(docs)
+        report.deleted += len(gone)
+        report.batches += 1
+        if progress:
+            progress(report.upserted + report.deleted, total)
+
+
+def _forget(db: Database, rows) -> None:
+    """Drop queue entries that were indexed, unless they were queued again meanwhile."""
+    with db.session() as session:
+        for row in rows:
+            session.execute(
+                delete(IndexQueue).where(
+                    IndexQueue.cluster_id == row.cluster_id,
+                    IndexQueue.enqueued_at == row.enqueued_at,
+                )
+            )
+
+
+def index_changes_since(
+    db: Database, backend: SearchBackend, since: datetime, progress: Progress | None = None
+) -> IndexReport:
+    """Re-cluster what was harvested since ``since``, queue it, and write it to the index."""
+    with db.session() as session:
+        enqueue(session, recluster_since(session, since))
+    return drain_queue(db, backend, progress=progress)
+
+
+def _all_documents(db: Database, batch_size: int) -> Iterator[dict]:
+    with db.session() as session:
+        ids = list(session.scalars(select(Cluster.id).order_by(Cluster.id)))
+    for start in range(0, len(ids), batch_size):
+        with db.session() as session:
+            yield from cluster_documents(session, ids[start : start + batch_size])
+
+
+def rebuild_index(
+    db: Database,
+    backend: SearchBackend,
+    *,
+    recluster: bool = True,
+    batch_size: int = 2000,
+    progress: Progress | None = None,
+) -> int:
+    """Rebuild the index from the record store alone (no network), swapping it in at the end.
+
+    With ``recluster``, every cluster is computed again first. Once the new index is live,
+    the queue entries it covers are dropped (entries queued during the rebuild stay).
+    """
+    started = utcnow()
+    if recluster:
+        with db.session() as session:
+            rebuild_clusters(session)
+    with db.session() as session:
+        total = session.scalar(select(func.count()).select_from(Cluster)) or 0
+
+    def counted(done: int, _total: int | None = None) -> None:
+        if progress:
+            progress(done, total)
+
+    written = backend.rebuild(_all_documents(db, batch_size), progress=counted)
+    with db.session() as session:
+        session.execute(delete(IndexQueue).where(IndexQueue.enqueued_at <= started))
+    return written
