@@ -1,6 +1,6 @@
 """Measure deduplication: throughput of the clustering core, and quality on labelled sets.
 
-    python benchmarks/dedup.py [--total 105000] [--runs 3] [--no-store]
+    python benchmarks/dedup.py [--total 105000] [--runs 5] [--no-store]
 
 Prints one JSON object: ``records_per_s`` (median wall-clock rate of the in-memory core, match
 keys included, over ``--runs`` runs on a demo corpus of ``--total`` records, generated and
@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument(
         "--total", type=int, default=105_000, help="records generated for timing (~3%% deleted)"
     )
-    parser.add_argument("--runs", type=int, default=3, help="timed runs (the median is reported)")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs (the median is reported)")
     parser.add_argument("--no-store", action="store_true", help="skip the record-store rebuild")
     args = parser.parse_args()
     load_before = os.getloadavg()

@@ -12,10 +12,11 @@ titles (a reused or wrong ISBN), are not evidence.
 from __future__ import annotations
 
 import gc
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from harvesters.bibrecord import BibRecord
 from search.dedup.evidence import (
@@ -29,6 +30,7 @@ from search.dedup.evidence import (
 )
 from search.dedup.keys import ID_RULES, RecordKeys, record_keys
 
+_NONE: frozenset[str] = frozenset()
 MAX_ID_BLOCK = 1000  # records sharing one identifier beyond this: not an identifier of one book
 UNRELATED_TITLES = 3  # distinct titles under one identifier that make it untrusted
 MAX_TITLE_BLOCK = 200  # a larger title-and-year block is compared within each author only
@@ -82,7 +84,7 @@ def cluster_records(
 ) -> Clustering:
     """Cluster records (their match keys) into manifestations linked into works."""
     with paused_gc():
-        records = sorted(keys, key=lambda k: k.rid)
+        records = sorted(keys, key=attrgetter("rid"))
         graph = _Graph(records, overrides or Overrides())
         graph.apply_merges()
         ignored = graph.link_identifiers(frozenset(blocklist))
@@ -117,7 +119,8 @@ class _Graph:
         self.index = {k.rid: i for i, k in enumerate(records)}
         self.parent = list(range(len(records)))
         self.size = [1] * len(records)
-        self.members: dict[int, set] = {}  # root -> member codes, once it holds two records
+        # root -> member codes; built when the title rule needs it (identifier rules do not)
+        self.members: dict[int, set] | None = None
         self.isbns: dict[int, frozenset[str]] = {
             i: k.isbns for i, k in enumerate(records) if k.isbns
         }
@@ -141,18 +144,23 @@ class _Graph:
 
     def allowed(self, ri: int, rj: int, same_member_ok: bool) -> bool:
         """Tell whether components ri and rj (roots) may become one."""
-        if not same_member_ok and not self._members(ri).isdisjoint(self._members(rj)):
+        if not same_member_ok and not self.members_of(ri).isdisjoint(self.members_of(rj)):
             return False
-        if isbns_conflict(self.isbns.get(ri, frozenset()), self.isbns.get(rj, frozenset())):
+        if isbns_conflict(self.isbns.get(ri, _NONE), self.isbns.get(rj, _NONE)):
             return False
-        for small, other in ((ri, rj), (rj, ri)):
-            if small in self.apart and any(self.find(x) == other for x in self.apart[small]):
-                return False
+        if self.apart:  # staff splits
+            for small, other in ((ri, rj), (rj, ri)):
+                if small in self.apart and any(self.find(x) == other for x in self.apart[small]):
+                    return False
         return True
 
-    def _members(self, root: int) -> set | frozenset:
-        found = self.members.get(root)
-        return found if found is not None else frozenset((self.records[root].member,))
+    def members_of(self, root: int) -> set:
+        """Return the member codes of a component (built on first use, then kept)."""
+        if self.members is None:
+            self.members = {}
+            for i, k in enumerate(self.records):
+                self.members.setdefault(self.find(i), set()).add(k.member)
+        return self.members[root]
 
     def union(self, i: int, j: int, evidence: Evidence) -> None:
         ri, rj = self.find(i), self.find(j)
@@ -160,10 +168,10 @@ class _Graph:
             ri, rj = rj, ri
         self.parent[rj] = ri
         self.size[ri] += self.size[rj]
-        self.members[ri] = self._members(ri) | self._members(rj)
-        self.members.pop(rj, None)
+        if self.members is not None:
+            self.members[ri] |= self.members.pop(rj)
         if rj in self.isbns:
-            self.isbns[ri] = self.isbns.get(ri, frozenset()) | self.isbns.pop(rj)
+            self.isbns[ri] = self.isbns.get(ri, _NONE) | self.isbns.pop(rj)
         if rj in self.apart:
             self.apart[ri] |= self.apart.pop(rj)
         self.edges.append((i, j, evidence))
@@ -213,6 +221,8 @@ class _Graph:
             return f"shared by {len(members)} records"
         if len(members) < UNRELATED_TITLES:
             return None
+        if len({self.records[i].title for i in members}) < UNRELATED_TITLES:
+            return None  # the usual case: one title (or two spellings) under the identifier
         distinct: list[RecordKeys] = []
         for i in members:
             k = self.records[i]
@@ -223,18 +233,19 @@ class _Graph:
         return None
 
     def _link_block(self, rule: str, key: str, members: list[int]) -> None:
-        records = self.records
+        records, find, values = self.records, self.find, None
         for pos in range(1, len(members)):
             i = members[pos]
-            for j in members[:pos]:
-                ri, rj = self.find(i), self.find(j)
+            ri = find(i)
+            for other in range(pos):
+                j = members[other]
+                rj = find(j)
                 if ri == rj:
                     break
                 if id_veto(records[i], records[j], rule) is None and self.allowed(ri, rj, True):
-                    evidence = Evidence(
-                        records[i].rid, rule, id_evidence(rule, key), records[j].rid
-                    )
-                    self.union(i, j, evidence)
+                    if values is None:  # one dict per identifier, shared by its records
+                        values = id_evidence(rule, key)
+                    self.union(i, j, Evidence(records[i].rid, rule, values, records[j].rid))
                     break
 
     def link_titles(self) -> None:
@@ -308,24 +319,21 @@ class _Graph:
         return clusters, work_keys
 
     def _cluster(self, members: list[int], adjacency) -> Cluster:
+        """Return a cluster whose records each carry the tree edge that reached them."""
         records = self.records
         seed = members[0]
         why = {seed: Evidence(records[seed].rid, "seed")}
-        queue = deque([seed])
-        while queue:
-            i = queue.popleft()
-            for j, evidence in adjacency.get(i, ()):
+        stack = [seed]
+        while stack:  # the accepted unions form a tree: each record is reached once
+            i = stack.pop()
+            for j, evidence in adjacency[i]:
                 if j not in why:
-                    why[j] = _towards(evidence, records[j].rid, records[i].rid)
-                    queue.append(j)
+                    rid = records[j].rid
+                    if evidence.record_id != rid:  # the edge, seen from the record it reached
+                        evidence = Evidence(rid, evidence.rule, evidence.values, records[i].rid)
+                    why[j] = evidence
+                    stack.append(j)
         return Cluster([records[i].rid for i in members], [why[i] for i in members])
-
-
-def _towards(evidence: Evidence, rid: int, matched: int) -> Evidence:
-    """Return the edge's evidence as seen from the record it reached."""
-    if evidence.record_id == rid:
-        return evidence
-    return Evidence(rid, evidence.rule, evidence.values, matched)
 
 
 def _title_blocks(records: Sequence[RecordKeys]) -> list[list[int]]:

@@ -103,6 +103,8 @@ def recluster_scope(
         upserted=sorted(set(ids)), removed=sorted(set(old.values()) - set(ids))
     )
     if everything:
+        held = select(st.MEMBERS.c.cluster_id)
+        session.execute(delete(st.CLUSTERS).where(st.CLUSTERS.c.id.not_in(held)))  # orphans
         write_works(session, ids, [(c.work, c.work_link) for c in result.clusters])
     else:
         changes.add(ClusterChanges(upserted=relink_works(session, set(ids) | work_mates)))
