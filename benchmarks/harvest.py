@@ -144,8 +144,9 @@ def sickle_loop(url: str, out) -> None:
 
     started, cpu = time.perf_counter(), cpu_seconds()
     count = sum(1 for _ in Sickle(url, timeout=60).ListRecords(metadataPrefix="marc21"))
-    out.put({"records": count, "seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb(),
-             "cpu_seconds": cpu_seconds() - cpu})
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    out.put({"records": count, "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
+             "cpu_seconds": cpu})
 
 
 def our_harvest(url: str, folder: str, out) -> None:

@@ -18,7 +18,6 @@ from lxml import etree
 from federation.db import Database
 from harvesters.client import OAIClient
 from harvesters.errors import BadResumptionToken, EndpointMismatch, HarvestError
-from harvesters.offload import Parsed, RecordPool
 from harvesters.pages import DAY, Identity, Item, Page
 from harvesters.parsers import RecordRejected, compile_holdings_config, parse_metadata
 from harvesters.pipeline import Behind, prefetch
@@ -252,12 +251,16 @@ def _harvest_list(
             params["from"] = from_date
         pages = client.list_pages("ListRecords", token=token, **params)
         try:
-            pool = RecordPool(state.record_format, state.prefix, state.member_code, state.holdings)
-            # The pool closes after the store: pages still being stored wait for its results.
-            with pool, Behind() as store:
-                for page, job in prefetch(pool.prepare(pages)):
-                    parsed = pool.records(page, job)
-                    store.submit(_store_page, db, state, set_spec, page, parsed, progress)
+            with Behind() as store:
+                for page in prefetch(with_payloads(pages)):
+                    records = to_records(
+                        page.items,
+                        state.record_format,
+                        state.prefix,
+                        state.member_code,
+                        state.holdings,
+                    )
+                    store.submit(_store_page, db, state, set_spec, page, records, progress)
             return
         except BadResumptionToken as exc:
             state.restarts += 1
@@ -283,11 +286,11 @@ def _store_page(
     state: ListState,
     set_spec: str | None,
     page: Page,
-    parsed: Parsed,
+    parsed: tuple[list[StoredRecord], list[str]],
     progress: Progress | None,
 ) -> None:
     """Commit a page's records with the run's checkpoint (in the storing thread, in order)."""
-    records, errors = parsed()
+    records, errors = parsed
     newest = max((r.datestamp for r in records), default=None)
     if newest and (state.last_datestamp is None or newest > state.last_datestamp):
         state.last_datestamp = newest
