@@ -103,37 +103,37 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _ports_free(alliance) -> bool:
-    from urllib.parse import urlsplit
+def _alliance_on_free_ports(tmp_path: Path) -> Path:
+    """Copy the demo alliance with every member endpoint moved to a free loopback port.
 
-    for member in alliance.members:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", urlsplit(member.oai.base_url).port)) == 0:
-                return False
-    return True
+    The demo serves the ports its alliance file names; a demo a developer left running must
+    not make this test fail, so the test runs its own copy elsewhere.
+    """
+    import yaml
+
+    data = yaml.safe_load(DEMO_ALLIANCE.read_text(encoding="utf-8"))
+    for member in data["members"]:
+        member["oai"]["base_url"] = f"http://127.0.0.1:{_free_port()}/oai"
+    path = tmp_path / "alliance.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def test_demo_command_serves_the_home_page_and_every_endpoint(tmp_path):
     """Run `federation demo` as a user would, wait for it, look, and stop it with Ctrl-C."""
-    alliance = load_alliance(DEMO_ALLIANCE)
-    if not _ports_free(alliance):
-        pytest.fail("the demo's member ports (5101+) are taken: is a demo already running?")
+    alliance_file = _alliance_on_free_ports(tmp_path)
+    alliance = load_alliance(alliance_file)
     port = _free_port()
     env = {
         **os.environ,
         "FEDERATION_INSTANCE_PATH": str(tmp_path / "instance"),
         "FEDERATION_PORT": str(port),
+        "FEDERATION_ALLIANCE_FILE": str(alliance_file),
     }
     env.pop("FEDERATION_DATABASE_URL", None)
     federation = Path(sys.executable).with_name("federation")
-    proc = subprocess.Popen(
-        [str(federation), "demo"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = subprocess.Popen([str(federation), "demo"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         home = _wait_for(f"http://127.0.0.1:{port}/", proc)
         assert alliance.name_zh in home
@@ -144,6 +144,7 @@ def test_demo_command_serves_the_home_page_and_every_endpoint(tmp_path):
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in output
+    assert "Harvested" in output and "Indexed" in output
     assert "Traceback" not in output
     assert proc.returncode == 0, output
 
