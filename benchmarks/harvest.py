@@ -46,7 +46,9 @@ IDENTIFY = OAI_HEAD.replace(b'verb="ListRecords" metadataPrefix="marc21"', b'ver
     b"<deletedRecord>persistent</deletedRecord>"
     b"<granularity>YYYY-MM-DDThh:mm:ssZ</granularity></Identify></OAI-PMH>"
 )
-FORMATS = OAI_HEAD.replace(b'verb="ListRecords" metadataPrefix="marc21"', b'verb="ListMetadataFormats"') + (
+FORMATS = OAI_HEAD.replace(
+    b'verb="ListRecords" metadataPrefix="marc21"', b'verb="ListMetadataFormats"'
+) + (
     b"<ListMetadataFormats><metadataFormat><metadataPrefix>marc21</metadataPrefix>"
     b"<schema>http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd</schema>"
     b"<metadataNamespace>http://www.loc.gov/MARC21/slim</metadataNamespace></metadataFormat>"
@@ -58,7 +60,9 @@ def render_templates(page_size: int, seed: int = 7) -> list[bytes]:
     """Render a few ListRecords page bodies from the demo corpus's MARCXML records."""
     from federation.demo import MemberProfile, build_corpus
 
-    corpus = build_corpus([MemberProfile("bench", "university", "marc21", 1.0)], seed=seed, total=600)
+    corpus = build_corpus(
+        [MemberProfile("bench", "university", "marc21", 1.0)], seed=seed, total=600
+    )
     payloads = [r.metadata("marc21") for r in corpus.records["bench"] if not r.deleted]
     rng = random.Random(seed)
     pages = []
@@ -67,9 +71,14 @@ def render_templates(page_size: int, seed: int = 7) -> list[bytes]:
         for k in range(page_size):
             payload = payloads[rng.randrange(len(payloads))]
             parts += [
-                b"<record><header><identifier>oai:bench:", PAGE_MARKER, f"-{k}".encode(),
-                b"</identifier><datestamp>2026-01-0", str(1 + t % 9).encode(),
-                b"T10:00:00Z</datestamp></header><metadata>", payload, b"</metadata></record>",
+                b"<record><header><identifier>oai:bench:",
+                PAGE_MARKER,
+                f"-{k}".encode(),
+                b"</identifier><datestamp>2026-01-0",
+                str(1 + t % 9).encode(),
+                b"T10:00:00Z</datestamp></header><metadata>",
+                payload,
+                b"</metadata></record>",
             ]
         parts.append(b"@@TOKEN@@</ListRecords></OAI-PMH>")
         pages.append(b"".join(parts))
@@ -106,9 +115,10 @@ def serve(port_queue, records: int, page_size: int) -> None:
         def page(self, number: int) -> bytes:
             body = templates[number % TEMPLATES].replace(PAGE_MARKER, str(number).encode())
             if number + 1 < page_count:
-                token = f'<resumptionToken completeListSize="{page_count * page_size}">{number + 1}</resumptionToken>'
+                size = page_count * page_size
+                token = f'<resumptionToken completeListSize="{size}">{number + 1}</resumptionToken>'
             else:
-                token = "<resumptionToken/>"
+                token = "<resumptionToken/>"  # noqa: S105 - an OAI element, not a password
             body = body.replace(b"@@TOKEN@@", token.encode())
             if number + 1 == page_count and records % page_size:
                 body = _truncate_page(body, records % page_size)
@@ -145,8 +155,9 @@ def sickle_loop(url: str, out) -> None:
     started, cpu = time.perf_counter(), cpu_seconds()
     count = sum(1 for _ in Sickle(url, timeout=60).ListRecords(metadataPrefix="marc21"))
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-    out.put({"records": count, "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
-             "cpu_seconds": cpu})
+    out.put(
+        {"records": count, "seconds": seconds, "peak_rss_mb": peak_rss_mb(), "cpu_seconds": cpu}
+    )
 
 
 def our_harvest(url: str, folder: str, out) -> None:
@@ -179,8 +190,16 @@ def our_harvest(url: str, folder: str, out) -> None:
     cpu = cpu_seconds() - cpu
     with db.session() as session:
         stored = session.scalar(select(func.count()).select_from(Record))
-    out.put({"records": stored, "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
-             "status": summary.status, "error": summary.error, "cpu_seconds": cpu})
+    out.put(
+        {
+            "records": stored,
+            "seconds": seconds,
+            "peak_rss_mb": peak_rss_mb(),
+            "status": summary.status,
+            "error": summary.error,
+            "cpu_seconds": cpu,
+        }
+    )
 
 
 def run_child(target, *args) -> dict:
@@ -221,19 +240,25 @@ def main() -> None:
         "peak_rss_mb": round(ours["peak_rss_mb"], 1),
         "cpu_us_per_record": round(ours["cpu_seconds"] / ours["records"] * 1e6),
         "status": ours["status"],
-        "machine": f"{platform.machine()} {mp.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": (
+            f"{platform.machine()} {mp.cpu_count()} cores, Python {platform.python_version()}"
+        ),
     }
     if ours.get("error"):
         result["error"] = ours["error"]
     if baseline:
         sickle_rate = baseline["records"] / baseline["seconds"]
-        result.update({
-            "sickle_records": baseline["records"],
-            "sickle_records_per_s": round(sickle_rate),
-            "sickle_peak_rss_mb": round(baseline["peak_rss_mb"], 1),
-            "sickle_cpu_us_per_record": round(baseline["cpu_seconds"] / baseline["records"] * 1e6),
-            "ratio_vs_sickle": round(rate / sickle_rate, 2),
-        })
+        result.update(
+            {
+                "sickle_records": baseline["records"],
+                "sickle_records_per_s": round(sickle_rate),
+                "sickle_peak_rss_mb": round(baseline["peak_rss_mb"], 1),
+                "sickle_cpu_us_per_record": round(
+                    baseline["cpu_seconds"] / baseline["records"] * 1e6
+                ),
+                "ratio_vs_sickle": round(rate / sickle_rate, 2),
+            }
+        )
     print(json.dumps(result))
 
 

@@ -217,7 +217,7 @@ class DedupOverride(Base):
 
 
 class DedupBlock(Base):
-    """An identifier that is no evidence: put there by staff, or found shared by unrelated titles."""
+    """An identifier that is no evidence: set by staff, or found shared by unrelated titles."""
 
     __tablename__ = "dedup_blocklist"
 

@@ -289,7 +289,7 @@ def _check_query(q: SearchQuery) -> None:
         if name not in FACET_FIELDS:
             raise QueryError(f"unknown facet {name!r}; known facets: {known}")
     for value in q.filters.get("year", ()):
-        if not str(value).lstrip("-").isdigit():
+        if not str(value).lstrip("-").isdecimal() or not str(value).isascii():
             raise QueryError(f"year filter values must be years, got {value!r}")
     for name in ("year_from", "year_to"):
         value = getattr(q, name)
@@ -338,7 +338,7 @@ def _bucket_key(item: tuple[str, int]) -> tuple[int, str]:
 
 
 def _as_int(value: str) -> int | str:
-    return int(value) if value.lstrip("-").isdigit() else value
+    return int(value) if value.lstrip("-").isdecimal() and value.isascii() else value
 
 
 HIGHLIGHT_FIELDS = ("title", "subtitle", "authors", "publisher")

@@ -135,7 +135,7 @@ def year_from_text(text: str | None) -> int | None:
 
 def year_from_digits(text: str) -> int | None:
     """Return text as a year when it is exactly four plausible digits ("19uu" -> None)."""
-    if len(text) == 4 and text.isdigit():
+    if len(text) == 4 and text.isascii() and text.isdecimal():
         year = int(text)
         if MIN_YEAR <= year <= MAX_YEAR:
             return year
