@@ -246,3 +246,62 @@ class IndexQueue(Base):
     cluster_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     op: Mapped[str] = mapped_column(String(8))  # upsert | delete
     enqueued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """One read or change of reader data (or another sensitive act): who, what, when."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_subject", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    member_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+
+class UsageEvent(Base):
+    """One countable use of the platform; never carries a reader identifier.
+
+    ``member_code`` is the member the event counts for (the reader's home library, the
+    borrower, the contributing library); ``partner_code`` the other side (the lender).
+    ``ref`` points at what caused it ("ill_request:42", "harvest_run:7") so every figure of a
+    statement can be traced back.
+    """
+
+    __tablename__ = "usage_events"
+    __table_args__ = (Index("ix_usage_events_kind_occurred", "kind", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    member_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    partner_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    region_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    cluster_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    clc_class: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReaderFeedback(Base):
+    """A reader's note about the service, kept without any identity of the reader."""
+
+    __tablename__ = "reader_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    member_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    region_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    category: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(String(2000))
+    page: Mapped[str] = mapped_column(String(300), default="")
+    locale: Mapped[str] = mapped_column(String(8), default="")
+    status: Mapped[str] = mapped_column(String(16), default="new")

@@ -62,6 +62,19 @@ SETTINGS: tuple[Setting, ...] = (
         "the instance folder.",
     ),
     Setting(
+        "READER_DATA_KEY",
+        str,
+        "",
+        "Key (Fernet, url-safe base64 of 32 bytes) that encrypts reader names and card numbers "
+        "at rest; empty means one is generated once and kept in the instance folder.",
+    ),
+    Setting(
+        "READER_DATA_RETENTION_DAYS",
+        int,
+        90,
+        "Days after an ILL request completes before the reader's name and card number are erased.",
+    ),
+    Setting(
         "SEARCH_BACKEND",
         str,
         "tantivy",
