@@ -32,6 +32,7 @@ class Actor:
     member_code: str | None = None  # required for member-scoped roles
     user_id: int | None = None
     name: str = ""  # shown in event logs ("ytu: Wang Li"); never a reader's name
+    read_only: bool = False  # API tokens with read scope
 
     def __post_init__(self) -> None:
         if self.role in MEMBER_SCOPED and not self.member_code:
