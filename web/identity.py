@@ -56,3 +56,18 @@ def require_member(permission: Permission, member_code: str) -> Actor:
     if not allowed(actor, permission, member_code):
         abort(401 if actor is None else 404)
     return actor  # type: ignore[return-value]
+
+
+def set_actor_loader(app: Any, loader: Callable[[], Actor | None]) -> None:
+    """Make ``loader`` decide ``g.actor`` at the start of every request of ``app``.
+
+    The sign-in layer installs the session/API-token loader; a test may install its own to act
+    as a given role. The last loader installed wins.
+    """
+    app.extensions["federation.actor_loader"] = loader
+    if not app.extensions.get("federation.actor_hook"):
+        app.extensions["federation.actor_hook"] = True
+
+        @app.before_request
+        def _load_actor() -> None:
+            g.actor = app.extensions["federation.actor_loader"]()
