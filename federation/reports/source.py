@@ -1,0 +1,186 @@
+"""Facts from the record store and the usage events (the report's roll-up step).
+
+Holdings come from the active records of each cluster; usage events are read once for the
+months asked and folded into monthly counts per district, library type and CLC class. Nothing
+of a single request survives the fold: the facts hold counts and histograms only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from federation import usage
+from federation.alliance import Alliance
+from federation.models import ClusterRecord, ReaderFeedback, Record, UsageEvent
+from federation.reports import facts as f
+from federation.reports.facts import ALL_TYPES, District, Facts, Holdings, Library, Rollup
+
+
+def clc_class(number: str | None) -> str:
+    """Return the CLC class a report counts by: the main class, and T's two-letter subclass."""
+    number = (number or "").strip().upper()
+    if not number or not number[0].isalpha():
+        return f.NO_CLASS
+    if number[0] == "T" and len(number) > 1 and number[1].isalpha():
+        return number[:2]
+    return number[0]
+
+
+def districts_of(alliance: Alliance) -> list[District]:
+    """Return the alliance's districts and counties: regions with people and no sub-regions."""
+    parents = {r.parent for r in alliance.regions}
+    return [
+        District(r.code, r.name_zh, r.name_en, r.population, r.kind, r.division_code)
+        for r in alliance.regions
+        if r.code not in parents and r.population
+    ]
+
+
+def libraries_of(alliance: Alliance) -> list[Library]:
+    """Return the alliance's member libraries as the report sees them."""
+    return [
+        Library(m.code, m.name_zh, m.name_en, m.type, m.region, m.latitude, m.longitude)
+        for m in alliance.members
+    ]
+
+
+def km_between(a: Library, b: Library) -> float:
+    """Return the great-circle distance between two libraries in km."""
+    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
+    dlat, dlon = lat2 - lat1, math.radians(b.longitude - a.longitude)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def load_facts(
+    session: Session, alliance: Alliance, start: datetime | None = None, end: datetime | None = None
+) -> Facts:
+    """Return the facts of the alliance: holdings now, usage events between start and end."""
+    facts = Facts(districts_of(alliance), libraries_of(alliance))
+    holders = _load_holdings(session, facts)
+    _fold_events(session, facts, holders, ZoneInfo(alliance.time_zone), start, end)
+    _load_feedback(session, facts, start, end)
+    return facts
+
+
+def _load_holdings(session: Session, facts: Facts) -> dict[str, set[str]]:
+    """Count unique titles per district, type and class; return cluster -> holding libraries."""
+    where = {lib.code: lib for lib in facts.libraries}
+    rows = session.execute(
+        select(ClusterRecord.cluster_id, Record.member_code, Record.normalised)
+        .join(Record, Record.id == ClusterRecord.record_id)
+        .where(Record.status == "active")
+    )
+    holders: dict[str, set[str]] = defaultdict(set)
+    classes: dict[str, set[str]] = defaultdict(set)
+    for cluster, member, normalised in rows:
+        if member in where:
+            holders[cluster].add(member)
+            classes[cluster].update(_classes(normalised))
+    _count_titles(facts.holdings, holders, classes, where)
+    return holders
+
+
+def _classes(normalised: dict | None) -> Iterable[str]:
+    for scheme, number in (normalised or {}).get("classifications", ()):
+        if str(scheme).casefold() == "clc" and (clc := clc_class(number)):
+            yield clc
+
+
+def _count_titles(
+    holdings: Holdings, holders: dict, classes: dict, where: dict[str, Library]
+) -> None:
+    for cluster, members in holders.items():
+        districts = {where[m].district for m in members}
+        keys = {(where[m].district, where[m].type) for m in members}
+        keys |= {(d, ALL_TYPES) for d in districts}
+        holdings.titles.update(keys)
+        holdings.alliance_titles += 1
+        for clc in classes.get(cluster, ()):
+            holdings.alliance_class_titles[clc] += 1
+            holdings.class_titles.update((d, clc) for d in districts)
+
+
+def _fold_events(session, facts, holders, tz, start, end) -> None:
+    query = select(UsageEvent)
+    if start is not None:
+        query = query.where(UsageEvent.occurred_at >= start)
+    if end is not None:
+        query = query.where(UsageEvent.occurred_at < end)
+    where = {lib.code: lib for lib in facts.libraries}
+    district_codes = {d.code for d in facts.districts}
+    for event in session.execute(query.execution_options(yield_per=5000)).scalars():
+        facts.simulated |= bool(event.simulated)
+        _fold(facts.rollup, event, _month(event.occurred_at, tz), where, district_codes, holders)
+
+
+def _month(at: datetime, tz: ZoneInfo) -> str:
+    if at.tzinfo is None:  # SQLite returns naive datetimes: storage is UTC
+        at = at.replace(tzinfo=ZoneInfo("UTC"))
+    return at.astimezone(tz).strftime("%Y-%m")
+
+
+def _fold(rollup: Rollup, e: UsageEvent, month: str, where, district_codes, holders) -> None:
+    home, partner = where.get(e.member_code or ""), where.get(e.partner_code or "")
+    district = e.region_code if e.region_code in district_codes else home and home.district
+    if not district:
+        return
+    type_ = home.type if home else ""
+    clc, n = clc_class(e.clc_class), e.quantity or 1
+    if e.kind in (usage.SEARCH, usage.SEARCH_ZERO):
+        rollup.add(month, f.SEARCHES, district, type_, clc, n)
+        if e.kind == usage.SEARCH_ZERO:
+            rollup.add(month, f.ZERO_SEARCHES, district, type_, clc, n)
+    elif home is None:
+        return
+    elif e.kind == usage.ILL_REQUESTED:
+        _fold_request(rollup, e, month, home, where, holders)
+    elif e.kind == usage.ILL_UNFILLED:
+        rollup.add(month, f.UNFILLED, home.district, home.type, clc, n)
+    elif e.kind == usage.ILL_FILLED:
+        _fold_filled(rollup, e, month, home, partner)
+
+
+def _fold_request(rollup: Rollup, e, month: str, home: Library, where, holders) -> None:
+    n = e.quantity or 1
+    rollup.add(month, f.REQUESTED, home.district, home.type, clc_class(e.clc_class), n)
+    libs = [where[m] for m in holders.get(e.cluster_id or "", ()) if m in where]
+    if any(lib.district == home.district for lib in libs):
+        rollup.add(month, f.REQUESTED_HELD_LOCALLY, home.district, home.type, n=n)
+    others = [lib for lib in libs if lib.code != home.code]
+    if others:
+        km = min(km_between(home, lib) for lib in others)
+        rollup.add_km(month, home.district, home.type, km, n)
+
+
+def _fold_filled(rollup: Rollup, e, month: str, home: Library, partner: Library | None) -> None:
+    n = e.quantity or 1
+    rollup.add(month, f.FILLED, home.district, home.type, clc_class(e.clc_class), n)
+    if e.value is not None:
+        rollup.add_hours(month, home.district, home.type, e.value, n)
+    if partner is not None:
+        rollup.add(month, f.LENT, partner.district, partner.type, n=n)
+        if partner.type == "university" and home.type == "public":
+            rollup.add(month, f.UNIVERSITY_TO_PUBLIC, home.district, home.type, n=n)
+
+
+def _load_feedback(session: Session, facts: Facts, start, end) -> None:
+    query = select(ReaderFeedback).order_by(ReaderFeedback.created_at.desc())
+    if start is not None:
+        query = query.where(ReaderFeedback.created_at >= start)
+    if end is not None:
+        query = query.where(ReaderFeedback.created_at < end)
+    where = {lib.code: lib for lib in facts.libraries}
+    # Counts only: a message may name its writer, and coordinators see aggregates.
+    for row in session.execute(query).scalars():
+        lib = where.get(row.member_code or "")
+        district = row.region_code or (lib.district if lib else "")
+        facts.feedback.by_category[row.category] += 1
+        facts.feedback.by_district[district] += 1
