@@ -163,3 +163,14 @@ def previous_period(period: str) -> str:
         return f"{year - 1}-Q4" if quarter == 1 else f"{year}-Q{quarter - 1}"
     month = int(months[0][5:])
     return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+def period_bounds(period: str, tz) -> tuple:
+    """Return the period's first instant and the instant after it, in the time zone ``tz``."""
+    from datetime import datetime
+
+    months = period_months(period)
+    first_year, first_month = int(months[0][:4]), int(months[0][5:])
+    last_year, last_month = int(months[-1][:4]), int(months[-1][5:])
+    after = (last_year + 1, 1) if last_month == 12 else (last_year, last_month + 1)
+    return datetime(first_year, first_month, 1, tzinfo=tz), datetime(*after, 1, tzinfo=tz)

@@ -40,6 +40,7 @@ class Report:
     top: list[Gap]
     tables: list[Table] = field(default_factory=list)
     districts: list[f.District] = field(default_factory=list)
+    previous_has_data: bool = False
 
     def table(self, table_id: str) -> Table:
         """Return one table by id (KeyError if none)."""
@@ -176,6 +177,7 @@ def _tables(report: Report, scope: Scope) -> list[Table]:
         _classes_table(report, scope),
         _types_table(report, scope),
         _trend_table(report, scope),
+        _feedback_table(scope, report.district),
     ]  # fmt: skip
 
 
@@ -256,3 +258,49 @@ def _trend_table(report: Report, scope: Scope) -> Table:
                  "zero_result_searches": sub.total(f.ZERO_SEARCHES, d.code)}
             )  # fmt: skip
     return Table("trend", "Month by month", "逐月趋势", cols, rows)
+
+
+COMPARED = (
+    ("titles_per_1000", "Titles per 1,000 residents", "每千人馆藏种数", "float"),
+    ("requests_per_1000", "ILL requests per 1,000 residents", "每千人请求", "float"),
+    ("fill_rate", "Fill rate", "满足率", "share"),
+    ("held_locally_share", "Requested titles held in district", "本区有藏比例", "share"),
+    ("zero_result_share", "Share of searches finding nothing", "无结果检索比例", "share"),
+)
+
+
+def add_comparison(report: Report, previous: Report) -> None:
+    """Add the table comparing each district with the period before (is the gap narrowing?)."""
+    cols = _DISTRICT + [Column("metric", "Metric", "指标", "code")]
+    cols += [
+        Column("metric_en", "Metric (English)", "指标（英文）", "text"),
+        Column("metric_zh", "Metric (Chinese)", "指标名称", "text"),
+        Column("previous", previous.period, previous.period, "float"),
+        Column("now", report.period, report.period, "float"),
+        Column("change", "Change", "变化", "float"),
+    ]
+    rows = []
+    for d in report.districts:
+        for key, en, zh, kind in COMPARED:
+            before, now = previous.values[key][d.code], report.values[key][d.code]
+            change = now - before if None not in (now, before) else None
+            rows.append(
+                {"district": d.code, "name": d.name_zh, "name_en": d.name_en, "metric": key,
+                 "metric_en": en, "metric_zh": zh, "kind": kind, "previous": before, "now": now,
+                 "change": change}
+            )  # fmt: skip
+    report.previous_has_data = previous.has_data
+    report.tables.append(
+        Table("change", "Compared with the period before", "与上一期比较", cols, rows)
+    )
+
+
+def _feedback_table(scope: Scope, district: str | None) -> Table:
+    feedback = scope.facts.feedback
+    cols = [Column("category", "Category", "类别", "code"), Column("count", "Notes", "条数")]
+    if district is None:
+        counts = feedback.by_category
+    else:  # per-district counts carry no category: say how many came from the district
+        counts = {"*": feedback.by_district.get(district, 0)}
+    rows = [{"category": k, "count": n} for k, n in sorted(counts.items())]
+    return Table("feedback", "Reader feedback", "读者反馈", cols, rows)

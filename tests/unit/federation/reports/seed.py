@@ -1,0 +1,60 @@
+"""A few real rows for the report's database source: demo members, records, clusters, events.
+
+    c1 (TP312) held by ytu (Laishan) and ldu (Zhifu)
+    c2 (I247)  held by muping-pl (Muping)
+    c3 (TP3)   held by ytu only
+March 2026 (Asia/Shanghai): muping-pl asks for c1 (ytu fills it in 30 h) and c3 (unfilled);
+ytlib (Zhifu) asks for c1 (ldu, in Zhifu, fills it in 10 h); searches from Muping and Qixia.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from federation import usage
+from federation.alliance import load_alliance
+from federation.members import import_alliance
+from federation.models import Cluster, ClusterRecord, ReaderFeedback, Record
+
+MARCH = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+HOLDINGS = {"c1": (("ytu", "TP312"), ("ldu", "TP312")), "c2": (("muping-pl", "I247"),),
+            "c3": (("ytu", "TP3"),)}  # fmt: skip
+
+
+def seed(session, alliance_path) -> None:
+    """Import the demo alliance and add the records, clusters and events above."""
+    import_alliance(session, load_alliance(alliance_path))
+    session.flush()
+    for cluster, holders in HOLDINGS.items():
+        session.add(Cluster(id=cluster, size=len(holders)))
+        for member, clc in holders:
+            record = Record(member_code=member, oai_identifier=f"oai:{member}:{cluster}",
+                            datestamp="2026-01-01", status="active", metadata_prefix="marc21",
+                            normalised={"title": cluster, "classifications": [["CLC", clc]]})  # fmt: skip
+            session.add(record)
+            session.flush()
+            session.add(ClusterRecord(record_id=record.id, cluster_id=cluster, rule="seed"))
+    _events(session)
+
+
+def _events(session) -> None:
+    add = usage.record_usage
+    add(session, usage.ILL_REQUESTED, member_code="muping-pl", cluster_id="c1", clc_class="TP312",
+        occurred_at=MARCH, simulated=True)
+    add(session, usage.ILL_FILLED, member_code="muping-pl", partner_code="ytu", cluster_id="c1",
+        clc_class="TP312", value=30.0, occurred_at=MARCH, simulated=True)
+    add(session, usage.ILL_REQUESTED, member_code="muping-pl", cluster_id="c3", clc_class="TP3",
+        occurred_at=MARCH, simulated=True)
+    add(session, usage.ILL_UNFILLED, member_code="muping-pl", cluster_id="c3", clc_class="TP3",
+        occurred_at=MARCH, simulated=True)
+    # 2026-02-28 17:00 UTC is 1 March 01:00 in Yantai: a March event
+    late_feb = datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
+    add(session, usage.ILL_REQUESTED, member_code="ytlib", cluster_id="c1", clc_class="TP312",
+        occurred_at=late_feb, simulated=True)
+    add(session, usage.ILL_FILLED, member_code="ytlib", partner_code="ldu", cluster_id="c1",
+        value=10.0, occurred_at=late_feb, simulated=True)
+    for kind, region in ((usage.SEARCH, "muping"), (usage.SEARCH_ZERO, "muping"),
+                         (usage.SEARCH_ZERO, "qixia")):  # fmt: skip
+        add(session, kind, region_code=region, clc_class="TP", occurred_at=MARCH, simulated=True)
+    session.add(ReaderFeedback(member_code="muping-pl", category="collection",
+                               message="请多买计算机书 (Zhang San, card 123)", created_at=MARCH))  # fmt: skip
