@@ -53,7 +53,7 @@ def show(value: Any, kind: str) -> str:
     if kind == "share":
         return f"{value * 100:.0f}%"
     if kind == "float":
-        return f"{value:,.1f}"
+        return f"{value:,.2f}" if abs(value) < 1 else f"{value:,.1f}"
     if kind == "int":
         return f"{value:,.0f}"
     return str(value)

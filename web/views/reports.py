@@ -6,6 +6,7 @@ library type, CLC class and month, and never holds a reader or a single request.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -155,11 +156,6 @@ def _filename(report: Report, ext: str) -> str:
     return f"service-gaps-{scope}.{ext}"
 
 
-def _download(body, mimetype: str, report: Report, ext: str) -> Response:
-    headers = {"Content-Disposition": f'attachment; filename="{_filename(report, ext)}"'}
-    return Response(body, mimetype=mimetype, headers=headers)
-
-
 @bp.get("/reports/gaps")
 @requires(Permission.REPORTS)
 def gaps():
@@ -171,45 +167,70 @@ def gaps():
     return _page(report, printing=request.args.get("print") == "1")
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMATS = ("html", "pdf", "csv", "xlsx", "json")
+
+
+def render_export(fmt: str) -> tuple[bytes | str, str, str]:
+    """Return (body, MIME type, file name) of the requested report in ``fmt``.
+
+    Raises ReportRequestError for a bad filter. Used by the download routes and the CLI.
+    """
+    report = current_report()
+    if fmt == "html":
+        return _page(report, printing=True), "text/html", _filename(report, "html")
+    if fmt == "pdf":
+        return (
+            html_to_pdf(_page(report, printing=True)),
+            "application/pdf",
+            _filename(report, "pdf"),
+        )
+    if fmt == "xlsx":
+        return report_xlsx(report, select_locale()), XLSX, _filename(report, "xlsx")
+    if fmt == "json":
+        return (
+            json.dumps(report.as_json(), ensure_ascii=False),
+            "application/json",
+            _filename(report, "json"),
+        )
+    table_id = request.args.get("table")
+    if not table_id:
+        return report_csv(report), "text/csv", _filename(report, "csv")
+    try:
+        body = table_csv(report.table(table_id), select_locale())
+    except KeyError:
+        raise ReportRequestError(_("No such table.")) from None
+    return body, "text/csv", _filename(report, f"{table_id}.csv")
+
+
+def _download(fmt: str):
+    try:
+        body, mimetype, name = render_export(fmt)
+    except ReportRequestError as exc:
+        return _bad_request(exc)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, mimetype=mimetype, headers=headers)
+
+
 @bp.get("/reports/gaps.pdf")
 @requires(Permission.REPORTS)
 def gaps_pdf():
     """The report as PDF (the print layout)."""
-    try:
-        report = current_report()
-    except ReportRequestError as exc:
-        return _bad_request(exc)
-    return _download(html_to_pdf(_page(report, printing=True)), "application/pdf", report, "pdf")
+    return _download("pdf")
 
 
 @bp.get("/reports/gaps.csv")
 @requires(Permission.REPORTS)
 def gaps_csv():
     """Every table in long form, or one table (``?table=ill``) as it appears on the page."""
-    try:
-        report = current_report()
-    except ReportRequestError as exc:
-        return _bad_request(exc)
-    table_id = request.args.get("table")
-    if table_id:
-        try:
-            body = table_csv(report.table(table_id), select_locale())
-        except KeyError:
-            return _bad_request(ReportRequestError(_("No such table.")))
-        return _download(body, "text/csv", report, f"{table_id}.csv")
-    return _download(report_csv(report), "text/csv", report, "csv")
+    return _download("csv")
 
 
 @bp.get("/reports/gaps.xlsx")
 @requires(Permission.REPORTS)
 def gaps_xlsx():
     """Every table as a sheet of one workbook."""
-    try:
-        report = current_report()
-    except ReportRequestError as exc:
-        return _bad_request(exc)
-    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _download(report_xlsx(report, select_locale()), xlsx, report, "xlsx")
+    return _download("xlsx")
 
 
 @api.get("/reports/gaps")

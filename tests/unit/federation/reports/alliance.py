@@ -1,8 +1,8 @@
 """A small alliance built by hand: three districts, four libraries, counted holdings and events.
 
-    north (10,000 people): uni (university), npl (public)
-    south (20,000 people): spl (public)
-    east  (5,000 people):  no library
+north (10,000 people): uni (university), npl (public)
+south (20,000 people): spl (public)
+east  (5,000 people):  no library
 """
 
 from __future__ import annotations

@@ -39,20 +39,65 @@ def seed(session, alliance_path) -> None:
 
 def _events(session) -> None:
     add = usage.record_usage
-    add(session, usage.ILL_REQUESTED, member_code="muping-pl", cluster_id="c1", clc_class="TP312",
-        occurred_at=MARCH, simulated=True)
-    add(session, usage.ILL_FILLED, member_code="muping-pl", partner_code="ytu", cluster_id="c1",
-        clc_class="TP312", value=30.0, occurred_at=MARCH, simulated=True)
-    add(session, usage.ILL_REQUESTED, member_code="muping-pl", cluster_id="c3", clc_class="TP3",
-        occurred_at=MARCH, simulated=True)
-    add(session, usage.ILL_UNFILLED, member_code="muping-pl", cluster_id="c3", clc_class="TP3",
-        occurred_at=MARCH, simulated=True)
+    add(
+        session,
+        usage.ILL_REQUESTED,
+        member_code="muping-pl",
+        cluster_id="c1",
+        clc_class="TP312",
+        occurred_at=MARCH,
+        simulated=True,
+    )
+    add(
+        session,
+        usage.ILL_FILLED,
+        member_code="muping-pl",
+        partner_code="ytu",
+        cluster_id="c1",
+        clc_class="TP312",
+        value=30.0,
+        occurred_at=MARCH,
+        simulated=True,
+    )
+    add(
+        session,
+        usage.ILL_REQUESTED,
+        member_code="muping-pl",
+        cluster_id="c3",
+        clc_class="TP3",
+        occurred_at=MARCH,
+        simulated=True,
+    )
+    add(
+        session,
+        usage.ILL_UNFILLED,
+        member_code="muping-pl",
+        cluster_id="c3",
+        clc_class="TP3",
+        occurred_at=MARCH,
+        simulated=True,
+    )
     # 2026-02-28 17:00 UTC is 1 March 01:00 in Yantai: a March event
     late_feb = datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
-    add(session, usage.ILL_REQUESTED, member_code="ytlib", cluster_id="c1", clc_class="TP312",
-        occurred_at=late_feb, simulated=True)
-    add(session, usage.ILL_FILLED, member_code="ytlib", partner_code="ldu", cluster_id="c1",
-        value=10.0, occurred_at=late_feb, simulated=True)
+    add(
+        session,
+        usage.ILL_REQUESTED,
+        member_code="ytlib",
+        cluster_id="c1",
+        clc_class="TP312",
+        occurred_at=late_feb,
+        simulated=True,
+    )
+    add(
+        session,
+        usage.ILL_FILLED,
+        member_code="ytlib",
+        partner_code="ldu",
+        cluster_id="c1",
+        value=10.0,
+        occurred_at=late_feb,
+        simulated=True,
+    )
     for kind, region in ((usage.SEARCH, "muping"), (usage.SEARCH_ZERO, "muping"),
                          (usage.SEARCH_ZERO, "qixia")):  # fmt: skip
         add(session, kind, region_code=region, clc_class="TP", occurred_at=MARCH, simulated=True)
