@@ -61,8 +61,9 @@ def test_a_period_without_data_says_so(coordinator):
     assert "本期没有数据" in page
 
 
-@pytest.mark.parametrize("query", ["period=2026-13", "period=%3Cscript%3E", "district=nowhere",
-                                   "type=prison"])  # fmt: skip
+@pytest.mark.parametrize(
+    "query", ["period=2026-13", "period=%3Cscript%3E", "district=nowhere", "type=prison"]
+)
 def test_bad_filters_get_one_clear_line_not_a_500(coordinator, query):
     response = coordinator.get(f"/reports/gaps?{query}")
     assert response.status_code == 400

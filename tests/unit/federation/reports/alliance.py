@@ -26,9 +26,15 @@ def small_alliance() -> Facts:
         ],
     )
     h = facts.holdings
-    h.titles.update({("north", ALL_TYPES): 900, ("north", "university"): 800,
-                     ("north", "public"): 300, ("south", ALL_TYPES): 100,
-                     ("south", "public"): 100})  # fmt: skip
+    h.titles.update(
+        {
+            ("north", ALL_TYPES): 900,
+            ("north", "university"): 800,
+            ("north", "public"): 300,
+            ("south", ALL_TYPES): 100,
+            ("south", "public"): 100,
+        }
+    )
     h.alliance_titles = 950
     h.class_titles.update(
         {("north", "TP"): 190, ("north", "I"): 18, ("south", "TP"): 10, ("south", "I"): 60}

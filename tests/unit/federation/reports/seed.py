@@ -17,8 +17,11 @@ from federation.members import import_alliance
 from federation.models import Cluster, ClusterRecord, ReaderFeedback, Record
 
 MARCH = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
-HOLDINGS = {"c1": (("ytu", "TP312"), ("ldu", "TP312")), "c2": (("muping-pl", "I247"),),
-            "c3": (("ytu", "TP3"),)}  # fmt: skip
+HOLDINGS = {
+    "c1": (("ytu", "TP312"), ("ldu", "TP312")),
+    "c2": (("muping-pl", "I247"),),
+    "c3": (("ytu", "TP3"),),
+}
 
 
 def seed(session, alliance_path) -> None:
@@ -28,9 +31,14 @@ def seed(session, alliance_path) -> None:
     for cluster, holders in HOLDINGS.items():
         session.add(Cluster(id=cluster, size=len(holders)))
         for member, clc in holders:
-            record = Record(member_code=member, oai_identifier=f"oai:{member}:{cluster}",
-                            datestamp="2026-01-01", status="active", metadata_prefix="marc21",
-                            normalised={"title": cluster, "classifications": [["CLC", clc]]})  # fmt: skip
+            record = Record(
+                member_code=member,
+                oai_identifier=f"oai:{member}:{cluster}",
+                datestamp="2026-01-01",
+                status="active",
+                metadata_prefix="marc21",
+                normalised={"title": cluster, "classifications": [["CLC", clc]]},
+            )
             session.add(record)
             session.flush()
             session.add(ClusterRecord(record_id=record.id, cluster_id=cluster, rule="seed"))
@@ -98,8 +106,17 @@ def _events(session) -> None:
         occurred_at=late_feb,
         simulated=True,
     )
-    for kind, region in ((usage.SEARCH, "muping"), (usage.SEARCH_ZERO, "muping"),
-                         (usage.SEARCH_ZERO, "qixia")):  # fmt: skip
+    for kind, region in (
+        (usage.SEARCH, "muping"),
+        (usage.SEARCH_ZERO, "muping"),
+        (usage.SEARCH_ZERO, "qixia"),
+    ):
         add(session, kind, region_code=region, clc_class="TP", occurred_at=MARCH, simulated=True)
-    session.add(ReaderFeedback(member_code="muping-pl", category="collection",
-                               message="请多买计算机书 (Zhang San, card 123)", created_at=MARCH))  # fmt: skip
+    session.add(
+        ReaderFeedback(
+            member_code="muping-pl",
+            category="collection",
+            message="请多买计算机书 (Zhang San, card 123)",
+            created_at=MARCH,
+        )
+    )

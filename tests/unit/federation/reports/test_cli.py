@@ -21,8 +21,9 @@ def _seed(settings_overrides):
 
 def test_csv_report_to_the_terminal(runner, db, settings_overrides):
     _seed(settings_overrides)
-    result = runner.invoke(main, ["report", "gaps", "--period", "2026-03", "--format", "csv",
-                                  "-o", "-"])  # fmt: skip
+    result = runner.invoke(
+        main, ["report", "gaps", "--period", "2026-03", "--format", "csv", "-o", "-"]
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
     fill = [r for r in rows if r["table"] == "ill" and r["column"] == "fill_rate"]
@@ -32,8 +33,9 @@ def test_csv_report_to_the_terminal(runner, db, settings_overrides):
 def test_html_report_to_a_file_in_english(runner, db, settings_overrides, tmp_path):
     _seed(settings_overrides)
     target = tmp_path / "gaps.html"
-    result = runner.invoke(main, ["report", "gaps", "--period", "2026", "--lang", "en",
-                                  "--output", str(target)])  # fmt: skip
+    result = runner.invoke(
+        main, ["report", "gaps", "--period", "2026", "--lang", "en", "--output", str(target)]
+    )
     assert result.exit_code == 0, result.output
     assert "Wrote the 2026 service-gap report" in result.output
     html = target.read_text("utf-8")

@@ -27,8 +27,15 @@ def inside(point, ring) -> bool:
 def draw(values, names=None, schematic=True):
     b = load_boundaries(GEOJSON)
     names = names or {code: code for code in b.shapes}
-    return choropleth_svg(b, values, names, lambda v: "–" if v is None else f"{v:g}",
-                          "Map <title>", "schematic, not surveyed", "no data")  # fmt: skip
+    return choropleth_svg(
+        b,
+        values,
+        names,
+        lambda v: "–" if v is None else f"{v:g}",
+        "Map <title>",
+        "schematic, not surveyed",
+        "no data",
+    )
 
 
 def test_every_district_of_the_demo_has_a_shape_and_holds_its_libraries():

@@ -70,8 +70,17 @@ def test_comparison_with_the_period_before():
 
 def test_json_has_every_table_and_the_gaps_in_both_languages():
     data = build_report(small_alliance(), "2026-03").as_json()
-    assert {t["id"] for t in data["tables"]} >= {"gaps", "collections", "ill", "unmet", "lending",
-                                                  "classes", "types", "trend", "feedback"}  # fmt: skip
+    assert {t["id"] for t in data["tables"]} >= {
+        "gaps",
+        "collections",
+        "ill",
+        "unmet",
+        "lending",
+        "classes",
+        "types",
+        "trend",
+        "feedback",
+    }
     first = data["largest_gaps"][0]
     assert first["text"]["en"].startswith("East: no member library")
     assert first["text"]["zh"].startswith("东区：")

@@ -63,13 +63,18 @@ def test_feedback_is_counted_and_its_text_is_not_kept(facts):
 
 def test_a_window_leaves_out_events_outside_it(db, facts):
     with db.session() as session:
-        april = load_facts(session, load_alliance(DEMO_ALLIANCE),
-                           datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))  # fmt: skip
+        april = load_facts(
+            session,
+            load_alliance(DEMO_ALLIANCE),
+            datetime(2026, 4, 1, tzinfo=UTC),
+            datetime(2026, 5, 1, tzinfo=UTC),
+        )
     assert not build_report(april, "2026-04").has_data
     assert build_report(facts, "2026-03").has_data
 
 
-@pytest.mark.parametrize(("number", "main"), [("TP312", "TP"), ("I247.5", "I"), ("t", "T"),
-                                              ("", ""), ("9", "")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("number", "main"), [("TP312", "TP"), ("I247.5", "I"), ("t", "T"), ("", ""), ("9", "")]
+)
 def test_clc_class_is_the_main_class_with_t_subclasses(number, main):
     assert clc_class(number) == main
