@@ -41,8 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(sru.bp)  # /sru and /opensearch.xml
     app.register_blueprint(oai.bp)  # /oai: the union catalogue over OAI-PMH
-    app.register_blueprint(reports.bp)  # /reports/gaps: service-gap reports for coordinators
-    app.register_blueprint(reports.api, url_prefix="/api/v1")  # /api/v1/reports/gaps
+    app.register_blueprint(reports.bp)  # /reports/gaps (and /api/v1/reports/gaps on api.bp)
     search_pages.init_app(app)  # the one search backend, and the reader search pages
     return app
 

@@ -27,9 +27,9 @@ from web import get_db
 from web.errors import error_body
 from web.i18n import select_locale
 from web.identity import requires
+from web.views import api as api_views
 
 bp = Blueprint("reports", __name__)
-api = Blueprint("reports_api", __name__)
 
 MAP_METRICS = ("titles_per_1000", "requests_per_1000", "fill_rate", "held_locally_share")
 MAP_LABELS = {
@@ -233,7 +233,6 @@ def gaps_xlsx():
     return _download("xlsx")
 
 
-@api.get("/reports/gaps")
 @requires(Permission.REPORTS)
 def gaps_json():
     """The report's numbers as JSON (the same tables as the page)."""
@@ -242,3 +241,7 @@ def gaps_json():
     except ReportRequestError as exc:
         return jsonify(error_body("bad_request", str(exc))), 400
     return jsonify(report.as_json())
+
+
+# On the API blueprint: /api/v1/reports/gaps shares its rate limits, errors and OpenAPI document.
+api_views.bp.add_url_rule("/reports/gaps", "reports_gaps", gaps_json, methods=["GET"])

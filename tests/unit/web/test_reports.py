@@ -122,5 +122,23 @@ def test_only_coordinators_and_administrators_see_reports(seeded, actor, status)
 
 def test_every_report_route_declares_the_reports_permission(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith(("reports.", "reports_api.")):
+        if rule.endpoint.startswith("reports.") or rule.endpoint == "api.reports_gaps":
             assert app.view_functions[rule.endpoint].permission is Permission.REPORTS
+
+
+def test_json_answer_matches_the_openapi_document(coordinator):
+    import json
+
+    from openapi_schema_validator import OAS30Validator
+
+    spec = coordinator.get("/api/v1/openapi.json").get_json()
+    operation = spec["paths"]["/reports/gaps"]["get"]
+    for url, status in (
+        ("/api/v1/reports/gaps?period=2026-03", "200"),
+        ("/api/v1/reports/gaps?period=x", "400"),
+    ):
+        response = coordinator.get(url)
+        assert str(response.status_code) == status
+        schema = operation["responses"][status]["content"]["application/json"]["schema"]
+        schema = json.loads(json.dumps({**schema, "components": spec["components"]}))
+        OAS30Validator(schema).validate(response.get_json())
