@@ -215,27 +215,35 @@ def _classes_table(report: Report, scope: Scope) -> Table:
     return Table("classes", "Subject coverage against demand", "学科覆盖与需求", cols, rows)
 
 
+_TYPE_NAMES = {"university": ("University", "高校馆"), "public": ("Public", "公共馆"),
+               "research": ("Research", "科研馆"), "school": ("School", "中小学馆"),
+               "community": ("Community", "社区馆")}  # fmt: skip
+_TYPE_FIGURES = (
+    ("members", "member libraries", "成员馆"),
+    ("titles_held", "titles held", "馆藏种数"),
+    ("requested", "ILL requests", "借入请求"),
+    ("filled", "filled", "已满足"),
+    ("lent", "items lent", "借出"),
+)
+
+
 def _types_table(report: Report, scope: Scope) -> Table:
-    cols = _DISTRICT + [
-        Column("type", "Library type", "馆型", "code"),
-        Column("members", "Member libraries", "成员馆"),
-        Column("titles_held", "Unique titles held", "馆藏种数"),
-        Column("requested", "ILL requests", "馆际互借请求"),
-        Column("filled", "Filled", "已满足"),
-        Column("lent", "Items lent", "借出"),
-    ]
-    rows = []
+    """University and public libraries side by side: one row per district, a block per type."""
     types = [report.library_type] if report.library_type else list(SIDE_BY_SIDE)
+    cols = list(_DISTRICT)
+    rows = [{"district": d.code, "name": d.name_zh, "name_en": d.name_en} for d in report.districts]
     for type_ in types:
+        en_type, zh_type = _TYPE_NAMES[type_]
+        cols += [Column(f"{type_}_{key}", f"{en_type}: {en}", f"{zh_type}{zh}")
+                 for key, en, zh in _TYPE_FIGURES]  # fmt: skip
         sub = Scope(scope.facts, scope.months, type_)
         members, titles = m.members(sub), m.titles_held(sub)
-        for d in report.districts:
-            rows.append(
-                {"district": d.code, "name": d.name_zh, "name_en": d.name_en, "type": type_,
-                 "members": members[d.code], "titles_held": titles[d.code],
-                 "requested": sub.total(f.REQUESTED, d.code), "filled": sub.total(f.FILLED, d.code),
-                 "lent": sub.total(f.LENT, d.code)}
-            )  # fmt: skip
+        for row in rows:
+            d = row["district"]
+            row |= {f"{type_}_members": members[d], f"{type_}_titles_held": titles[d],
+                    f"{type_}_requested": sub.total(f.REQUESTED, d),
+                    f"{type_}_filled": sub.total(f.FILLED, d),
+                    f"{type_}_lent": sub.total(f.LENT, d)}  # fmt: skip
     return Table("types", "University and public libraries", "高校馆与公共馆", cols, rows)
 
 

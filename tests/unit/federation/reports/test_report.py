@@ -47,15 +47,18 @@ def test_district_filter_keeps_alliance_medians():
 
 def test_library_type_filter_shows_one_type():
     report = build_report(small_alliance(), "2026-03", library_type="university")
-    rows = report.table("types").rows
-    assert {r["type"] for r in rows} == {"university"}
-    assert {r["district"]: r["lent"] for r in rows}["north"] == 30
+    table = report.table("types")
+    assert not any(c.key.startswith("public_") for c in table.columns)
+    assert {r["district"]: r["university_lent"] for r in table.rows}["north"] == 30
 
 
 def test_university_and_public_side_by_side():
-    rows = build_report(small_alliance(), "2026-03").table("types").rows
-    north = {r["type"]: r["titles_held"] for r in rows if r["district"] == "north"}
-    assert north == {"university": 800, "public": 300}
+    table = build_report(small_alliance(), "2026-03").table("types")
+    north = next(r for r in table.rows if r["district"] == "north")
+    assert (north["university_titles_held"], north["public_titles_held"]) == (800, 300)
+    assert (north["university_lent"], north["public_requested"]) == (30, 20)
+    headings = [c.zh for c in table.columns]
+    assert headings.index("高校馆借出") < headings.index("公共馆成员馆")
 
 
 def test_comparison_with_the_period_before():
