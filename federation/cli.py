@@ -460,6 +460,29 @@ def report() -> None:
     """Service-gap reports for coordinators (aggregates only)."""
 
 
+@report.command("rollup")
+@click.option(
+    "--period", required=True, help="A year (2026), quarter (2026-Q2) or month (2026-03)."
+)
+@pass_ctx
+def report_rollup(ctx: Context, period: str) -> None:
+    """Fold the period's usage events into the report roll-up (run nightly; safe to repeat)."""
+    from federation.reports import PeriodError, period_months, refresh_rollups
+
+    try:
+        months = period_months(period)
+    except PeriodError as exc:
+        raise UserError(str(exc)) from None
+    alliance = ctx.alliance()
+    with ctx.db.session() as session:
+        summary = refresh_rollups(session, alliance, months)
+    click.echo(
+        f"Rolled up {summary.events:,} events of {period} "
+        f"({len(months)} month{'' if len(months) == 1 else 's'}) into "
+        f"{summary.rows:,} rows, with the titles-held snapshot."
+    )
+
+
 @report.command("gaps")
 @click.option(
     "--period", required=True, help="A year (2026), quarter (2026-Q2) or month (2026-03)."

@@ -1,4 +1,4 @@
-"""Facts from the record store and the usage events (the report's roll-up step).
+"""Facts from the record store and the raw usage events (what the roll-up step folds).
 
 Holdings come from the active records of each cluster; usage events are read once for the
 months asked and folded into monthly counts per district, library type and CLC class. Nothing
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -20,7 +20,15 @@ from federation import usage
 from federation.alliance import Alliance
 from federation.models import ClusterRecord, ReaderFeedback, Record, UsageEvent
 from federation.reports import facts as f
-from federation.reports.facts import ALL_TYPES, District, Facts, Holdings, Library, Rollup
+from federation.reports.facts import (
+    ALL_TYPES,
+    District,
+    Facts,
+    Holdings,
+    Library,
+    Rollup,
+    period_bounds,
+)
 
 
 def clc_class(number: str | None) -> str:
@@ -59,18 +67,7 @@ def km_between(a: Library, b: Library) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
-def load_facts(
-    session: Session, alliance: Alliance, start: datetime | None = None, end: datetime | None = None
-) -> Facts:
-    """Return the facts of the alliance: holdings now, usage events between start and end."""
-    facts = Facts(districts_of(alliance), libraries_of(alliance))
-    holders = _load_holdings(session, facts)
-    _fold_events(session, facts, holders, ZoneInfo(alliance.time_zone), start, end)
-    _load_feedback(session, facts, start, end)
-    return facts
-
-
-def _load_holdings(session: Session, facts: Facts) -> dict[str, set[str]]:
+def load_holdings(session: Session, facts: Facts) -> dict[str, set[str]]:
     """Count unique titles per district, type and class; return cluster -> holding libraries."""
     where = {lib.code: lib for lib in facts.libraries}
     rows = session.execute(
@@ -108,22 +105,40 @@ def _count_titles(
             holdings.class_titles.update((d, clc) for d in districts)
 
 
-def _fold_events(session, facts, holders, tz, start, end) -> None:
-    query = select(UsageEvent)
-    if start is not None:
-        query = query.where(UsageEvent.occurred_at >= start)
-    if end is not None:
-        query = query.where(UsageEvent.occurred_at < end)
+def fold_events(
+    session: Session, facts: Facts, holders: dict[str, set[str]], tz: ZoneInfo, months: list[str]
+) -> int:
+    """Fold the usage events of ``months`` into the facts' roll-up; return how many were read."""
+    if not months:
+        return 0
+    wanted = set(months)
+    start, end = utc_bounds(months, tz)
+    query = select(UsageEvent).where(UsageEvent.occurred_at >= start, UsageEvent.occurred_at < end)
     where = {lib.code: lib for lib in facts.libraries}
     district_codes = {d.code for d in facts.districts}
+    count = 0
     for event in session.execute(query.execution_options(yield_per=5000)).scalars():
-        facts.simulated |= bool(event.simulated)
-        _fold(facts.rollup, event, _month(event.occurred_at, tz), where, district_codes, holders)
+        month = _month(event.occurred_at, tz)
+        if month in wanted:
+            count += 1
+            facts.simulated |= bool(event.simulated)
+            _fold(facts.rollup, event, month, where, district_codes, holders)
+    return count
+
+
+def utc_bounds(months: list[str], tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Return the first instant of the first month and the end of the last, in UTC.
+
+    In UTC because SQLite compares stored timestamps as text: a bound in another zone would
+    shift the window by the zone's offset.
+    """
+    start, end = period_bounds(min(months), tz)[0], period_bounds(max(months), tz)[1]
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def _month(at: datetime, tz: ZoneInfo) -> str:
     if at.tzinfo is None:  # SQLite returns naive datetimes: storage is UTC
-        at = at.replace(tzinfo=ZoneInfo("UTC"))
+        at = at.replace(tzinfo=UTC)
     return at.astimezone(tz).strftime("%Y-%m")
 
 
@@ -171,12 +186,11 @@ def _fold_filled(rollup: Rollup, e, month: str, home: Library, partner: Library 
             rollup.add(month, f.UNIVERSITY_TO_PUBLIC, home.district, home.type, n=n)
 
 
-def _load_feedback(session: Session, facts: Facts, start, end) -> None:
-    query = select(ReaderFeedback).order_by(ReaderFeedback.created_at.desc())
-    if start is not None:
-        query = query.where(ReaderFeedback.created_at >= start)
-    if end is not None:
-        query = query.where(ReaderFeedback.created_at < end)
+def load_feedback(session: Session, facts: Facts, start: datetime, end: datetime) -> None:
+    """Count the reader feedback written between start and end, by category and district."""
+    query = select(ReaderFeedback).where(
+        ReaderFeedback.created_at >= start, ReaderFeedback.created_at < end
+    )
     where = {lib.code: lib for lib in facts.libraries}
     # Counts only: a message may name its writer, and coordinators see aggregates.
     for row in session.execute(query).scalars():

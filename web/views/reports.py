@@ -17,9 +17,15 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from federation.policy import Permission
-from federation.reports import PeriodError, Report, build_report, load_facts, previous_period
+from federation.reports import (
+    PeriodError,
+    Report,
+    build_report,
+    load_facts,
+    period_months,
+    previous_period,
+)
 from federation.reports.exports import html_to_pdf, report_csv, report_xlsx, table_csv
-from federation.reports.facts import period_bounds
 from federation.reports.geomap import MapError, choropleth_svg, load_boundaries
 from federation.reports.report import LIBRARY_TYPES, add_comparison
 from federation.reports.tables import show
@@ -75,17 +81,15 @@ def current_report() -> Report:
     """Build the report the request asks for (ReportRequestError for a bad filter)."""
     period, district, type_ = _args()
     alliance = _alliance()
-    tz = ZoneInfo(alliance.time_zone)
     try:
-        start, _end = period_bounds(previous_period(period), tz)
-        _start, end = period_bounds(period, tz)
+        months = period_months(previous_period(period)) + period_months(period)
     except PeriodError:
         raise ReportRequestError(
             _("%(period)s is not a period; write a year (2026), a quarter (2026-Q2) "
               "or a month (2026-03).", period=period)
         ) from None  # fmt: skip
     with get_db().session() as session:
-        facts = load_facts(session, alliance, start, end)
+        facts = load_facts(session, alliance, months)
     settings = alliance.reports
     kwargs = {"gap_share": settings.gap_share, "targets": settings.targets}
     report = build_report(facts, period, district, type_, **kwargs)

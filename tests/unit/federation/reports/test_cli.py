@@ -52,3 +52,12 @@ def test_a_bad_period_is_one_line(runner, db):
         lines[0]
         == "Error: last year 不是有效的统计期；请写年份（2026）、季度（2026-Q2）或月份（2026-03）。"
     )
+
+
+def test_rollup_then_report(runner, db, settings_overrides):
+    _seed(settings_overrides)
+    result = runner.invoke(main, ["report", "rollup", "--period", "2026-03"])
+    assert result.exit_code == 0, result.output
+    assert "Rolled up 9 events of 2026-03 (1 month)" in result.output
+    bad = runner.invoke(main, ["report", "rollup", "--period", "March"])
+    assert bad.exit_code == 2 and "is not a period" in bad.output

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from federation.alliance import load_alliance
@@ -21,7 +19,7 @@ def facts(db):
     with db.session() as session:
         seed(session, DEMO_ALLIANCE)
     with db.session() as session:
-        return load_facts(session, load_alliance(DEMO_ALLIANCE))
+        return load_facts(session, load_alliance(DEMO_ALLIANCE), ["2026-02", "2026-03"])
 
 
 def test_titles_are_counted_once_per_district_from_active_records(facts):
@@ -63,12 +61,7 @@ def test_feedback_is_counted_and_its_text_is_not_kept(facts):
 
 def test_a_window_leaves_out_events_outside_it(db, facts):
     with db.session() as session:
-        april = load_facts(
-            session,
-            load_alliance(DEMO_ALLIANCE),
-            datetime(2026, 4, 1, tzinfo=UTC),
-            datetime(2026, 5, 1, tzinfo=UTC),
-        )
+        april = load_facts(session, load_alliance(DEMO_ALLIANCE), ["2026-04"])
     assert not build_report(april, "2026-04").has_data
     assert build_report(facts, "2026-03").has_data
 
@@ -78,3 +71,12 @@ def test_a_window_leaves_out_events_outside_it(db, facts):
 )
 def test_clc_class_is_the_main_class_with_t_subclasses(number, main):
     assert clc_class(number) == main
+
+
+def test_month_edges_are_in_the_alliance_time_zone(db, facts):
+    # the ytlib request at 2026-02-28 17:00 UTC is 1 March 01:00 in Yantai
+    with db.session() as session:
+        march = load_facts(session, load_alliance(DEMO_ALLIANCE), ["2026-03"])
+        february = load_facts(session, load_alliance(DEMO_ALLIANCE), ["2026-02"])
+    assert m.fill_rate(Scope(march, ["2026-03"]))["zhifu"] == 1.0
+    assert not build_report(february, "2026-02").has_data
