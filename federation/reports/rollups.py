@@ -67,34 +67,44 @@ def holdings_rows(h: Holdings) -> list[dict]:
     return rows
 
 
-def _apply(facts: Facts, row: ReportRollup) -> None:
-    if row.month == HOLDINGS:
-        _apply_holdings(facts.holdings, row)
-    elif row.measure in (TURNAROUND, DISTANCE):
-        source = facts.rollup.turnaround if row.measure == TURNAROUND else facts.rollup.distance
-        source.setdefault((row.month, row.district, row.library_type), Counter())[row.bucket] += (
-            row.count
-        )
+def _apply(facts: Facts, row: tuple) -> None:
+    month, measure, district, type_, clc, bucket, n = row
+    if month == HOLDINGS:
+        _apply_holdings(facts.holdings, measure, district, type_, clc, n)
+    elif measure in (TURNAROUND, DISTANCE):
+        source = facts.rollup.turnaround if measure == TURNAROUND else facts.rollup.distance
+        source.setdefault((month, district, type_), Counter())[bucket] += n
     else:
-        key = (row.month, row.measure, row.district, row.library_type, row.clc)
-        facts.rollup.counts[key] += row.count
+        facts.rollup.counts[(month, measure, district, type_, clc)] += n
 
 
-def _apply_holdings(h: Holdings, row: ReportRollup) -> None:
-    if row.measure == "titles":
-        if row.district == _ALLIANCE:
-            h.alliance_titles = row.count
+def _apply_holdings(h: Holdings, measure, district, type_, clc, n) -> None:
+    if measure == "titles":
+        if district == _ALLIANCE:
+            h.alliance_titles = n
         else:
-            h.titles[(row.district, row.library_type)] = row.count
-    elif row.district == _ALLIANCE:
-        h.alliance_class_titles[row.clc] = row.count
+            h.titles[(district, type_)] = n
+    elif district == _ALLIANCE:
+        h.alliance_class_titles[clc] = n
     else:
-        h.class_titles[(row.district, row.clc)] = row.count
+        h.class_titles[(district, clc)] = n
 
 
 def built_months(session: Session) -> dict[str, ReportRollupMonth]:
     """Return the months (and the holdings snapshot) whose roll-up is built."""
     return {row.month: row for row in session.scalars(select(ReportRollupMonth))}
+
+
+def read_rollups(session: Session, facts: Facts, keys: list[str]) -> None:
+    """Add the stored roll-up rows of ``keys`` (months, and "holdings") to the facts."""
+    names = ("month", "measure", "district", "library_type", "clc", "bucket", "count")
+    columns = [getattr(ReportRollup, name) for name in names]
+    query = select(*columns).where(ReportRollup.month.in_(keys))
+    # One string object per distinct code: the metrics compare keys millions of times, and
+    # equal strings that are the same object compare at once.
+    same: dict[str, str] = {}
+    for row in session.execute(query.execution_options(yield_per=BATCH)):
+        _apply(facts, tuple(same.setdefault(v, v) if isinstance(v, str) else v for v in row))
 
 
 def load_facts(session: Session, alliance: Alliance, months: list[str]) -> Facts:
@@ -104,8 +114,7 @@ def load_facts(session: Session, alliance: Alliance, months: list[str]) -> Facts
     stored = [m for m in months if m in built]
     raw = [m for m in months if m not in built]
     keys = stored + ([HOLDINGS] if HOLDINGS in built and not raw else [])
-    for row in session.scalars(select(ReportRollup).where(ReportRollup.month.in_(keys))):
-        _apply(facts, row)
+    read_rollups(session, facts, keys)
     if HOLDINGS not in keys:  # no snapshot, or raw events need each title's holders
         facts.holdings = Holdings()
         holders = load_holdings(session, facts)
