@@ -69,8 +69,11 @@ def report_xlsx(report: Report, locale: str = "zh_CN") -> bytes:
     return out.getvalue()
 
 
-def html_to_pdf(html: str, base_url: str | None = None) -> bytes:
-    """Return the PDF of an HTML page laid out with its print styles (WeasyPrint)."""
+def html_to_pdf(html: str) -> bytes:
+    """Return the PDF of a self-contained HTML page laid out with its print styles (WeasyPrint)."""
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
-    return HTML(string=html, base_url=base_url).write_pdf()
+    # The page carries its styles and map inline: fetch nothing (no network, no local files).
+    fetcher = URLFetcher(allowed_protocols=("data",), allow_redirects=False)
+    return HTML(string=html, url_fetcher=fetcher).write_pdf()

@@ -97,3 +97,20 @@ def test_csv_exports_neutralise_spreadsheet_formulas():
     assert rows[1][1] == "'=HYPERLINK(1)"
     long = list(csv.DictReader(io.StringIO(report_csv(report))))
     assert {"period", "table", "row", "district", "column", "value"} == set(long[0])
+
+
+def test_the_pdf_fetches_nothing_it_is_pointed_at(tmp_path):
+    from federation.reports.exports import html_to_pdf
+
+    secret = tmp_path / "secret.css"
+    secret.write_text("body { background: #000 }")
+    html = f'<html><head><link rel="stylesheet" href="file://{secret}"></head><body>x</body></html>'
+    pdf = html_to_pdf(html)
+    assert pdf.startswith(b"%PDF")
+    import io
+
+    import pypdfium2
+
+    image = pypdfium2.PdfDocument(io.BytesIO(pdf))[0].render(scale=0.2).to_pil().convert("L")
+    dark = sum(image.histogram()[:50])
+    assert dark / (image.width * image.height) < 0.5  # the black stylesheet was not loaded
