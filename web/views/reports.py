@@ -28,6 +28,7 @@ from federation.reports import (
 from federation.reports.exports import html_to_pdf, report_csv, report_xlsx, table_csv
 from federation.reports.geomap import MapError, choropleth_svg, load_boundaries
 from federation.reports.report import LIBRARY_TYPES, add_comparison
+from federation.reports.source import districts_of
 from federation.reports.tables import show
 from web import get_db
 from web.errors import error_body
@@ -108,7 +109,7 @@ def _map(report: Report, locale: str, metric: str) -> Markup | None:
         return None
     table = report.table("ill" if metric != "titles_per_1000" else "collections")
     kind = next(c.kind for c in table.columns if c.key == metric)
-    names = {d.code: d.name(locale) for d in report.districts}
+    names = {d.code: d.name(locale) for d in districts_of(_alliance())}  # context: every one
     svg = choropleth_svg(
         boundaries, report.values[metric], names, lambda v: show(v, kind),
         title=_("District map: %(metric)s", metric=MAP_LABELS[metric]),
@@ -131,15 +132,13 @@ def _page(report: Report, printing: bool = False) -> str:
         map_metrics=MAP_METRICS,
         printing=printing,
         inline_css=Markup(CSS.read_text("utf-8")) if printing else None,  # noqa: S704
-        districts=[r for r in _alliance().regions if r.code in {d.code for d in report.districts}]
-        if report.district is None
-        else [],
         **_common(),
     )
 
 
 def _common() -> dict:
     return {
+        "districts": districts_of(_alliance()),
         "types": LIBRARY_TYPES,
         "type_labels": TYPE_LABELS,
         "map_labels": MAP_LABELS,
@@ -149,7 +148,7 @@ def _common() -> dict:
 
 def _bad_request(exc: ReportRequestError):
     page = render_template(
-        "reports/gaps.html", error=str(exc), report=None, lang=select_locale(), districts=[],
+        "reports/gaps.html", error=str(exc), report=None, lang=select_locale(),
         printing=False, **_common(),
     )  # fmt: skip
     return page, 400

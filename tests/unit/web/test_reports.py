@@ -142,3 +142,11 @@ def test_json_answer_matches_the_openapi_document(coordinator):
         schema = operation["responses"][status]["content"]["application/json"]["schema"]
         schema = json.loads(json.dumps({**schema, "components": spec["components"]}))
         OAS30Validator(schema).validate(response.get_json())
+
+
+def test_a_district_filter_keeps_the_choice_and_the_map_of_every_district(coordinator):
+    page = coordinator.get("/reports/gaps?period=2026-03&district=muping").get_data(as_text=True)
+    assert '<option value="muping" selected>' in page and '<option value="qixia" >' in page
+    assert page.count('class="district" data-district=') == 8
+    ill = page.split('id="table-ill"')[1].split("</table>")[0]
+    assert "牟平区" in ill and "芝罘区" not in ill
