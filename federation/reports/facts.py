@@ -18,7 +18,7 @@ ZERO_SEARCHES = "zero_searches"
 REQUESTED = "requested"  # district/type: the borrowing library's
 REQUESTED_HELD_LOCALLY = "requested_held_locally"  # a library of the borrower's district holds it
 FILLED = "filled"
-UNFILLED = "unfilled"
+CANCELLED = "cancelled"  # withdrawn by the borrower: neither filled nor unmet
 LENT = "lent"  # district/type: the lending library's
 UNIVERSITY_TO_PUBLIC = "university_to_public"  # filled by a university for a public library
 MEASURES = (
@@ -27,7 +27,7 @@ MEASURES = (
     REQUESTED,
     REQUESTED_HELD_LOCALLY,
     FILLED,
-    UNFILLED,
+    CANCELLED,
     LENT,
     UNIVERSITY_TO_PUBLIC,
 )

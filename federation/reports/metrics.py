@@ -149,8 +149,12 @@ def turnaround_p90(scope: Scope) -> Values:
 
 
 def unfilled(scope: Scope) -> Values:
-    """Return requests that no library could fill."""
-    return {d: scope.total(f.UNFILLED, d) for d in scope.districts}
+    """Return requests not filled (nor cancelled): no lender could, or none has yet."""
+    return {
+        d: max(0, scope.total(f.REQUESTED, d) - scope.total(f.FILLED, d)
+               - scope.total(f.CANCELLED, d))
+        for d in scope.districts
+    }  # fmt: skip
 
 
 def zero_result_searches(scope: Scope) -> Values:

@@ -162,7 +162,7 @@ def _tables(report: Report, scope: Scope) -> list[Table]:
                    "float"),
         ]),
         _metric_table(report, "unmet", "Unmet demand", "未满足的需求", [
-            Column("unfilled", "Unfilled requests", "未满足请求"),
+            Column("unfilled", "Requests not filled", "未满足请求"),
             Column("zero_result_searches", "Searches finding nothing", "无结果检索"),
             Column("zero_result_share", "Share of searches finding nothing", "无结果检索比例",
                    "share"),

@@ -117,8 +117,8 @@ def load_facts(session: Session, alliance: Alliance, months: list[str]) -> Facts
     read_rollups(session, facts, keys)
     if HOLDINGS not in keys:  # no snapshot, or raw events need each title's holders
         facts.holdings = Holdings()
-        holders = load_holdings(session, facts)
-        fold_events(session, facts, holders, ZoneInfo(alliance.time_zone), raw)
+        titles = load_holdings(session, facts)
+        fold_events(session, facts, titles, ZoneInfo(alliance.time_zone), raw)
     facts.simulated |= any(built[m].simulated for m in stored)
     if months:
         load_feedback(session, facts, *utc_bounds(months, ZoneInfo(alliance.time_zone)))
@@ -128,8 +128,8 @@ def load_facts(session: Session, alliance: Alliance, months: list[str]) -> Facts
 def refresh_rollups(session: Session, alliance: Alliance, months: list[str]) -> RefreshSummary:
     """Rebuild the roll-up of ``months`` and the titles-held snapshot from the store."""
     facts = Facts(districts_of(alliance), libraries_of(alliance))
-    holders = load_holdings(session, facts)
-    events = fold_events(session, facts, holders, ZoneInfo(alliance.time_zone), months)
+    titles = load_holdings(session, facts)
+    events = fold_events(session, facts, titles, ZoneInfo(alliance.time_zone), months)
     keys = [*months, HOLDINGS]
     session.execute(delete(ReportRollup).where(ReportRollup.month.in_(keys)))
     session.execute(delete(ReportRollupMonth).where(ReportRollupMonth.month.in_(keys)))

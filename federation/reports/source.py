@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -67,22 +68,33 @@ def km_between(a: Library, b: Library) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
-def load_holdings(session: Session, facts: Facts) -> dict[str, set[str]]:
-    """Count unique titles per district, type and class; return cluster -> holding libraries."""
+@dataclass
+class Titles:
+    """Each clustered title's holding libraries, and its CLC class for folding requests."""
+
+    holders: dict[str, set[str]] = field(default_factory=dict)
+    classes: dict[str, str] = field(default_factory=dict)  # cluster -> class of its first CLC
+
+
+def load_holdings(session: Session, facts: Facts) -> Titles:
+    """Count unique titles per district, type and class; return each title's holders."""
     where = {lib.code: lib for lib in facts.libraries}
     rows = session.execute(
         select(ClusterRecord.cluster_id, Record.member_code, Record.normalised)
         .join(Record, Record.id == ClusterRecord.record_id)
         .where(Record.status == "active")
     )
-    holders: dict[str, set[str]] = defaultdict(set)
+    titles = Titles(defaultdict(set))
     classes: dict[str, set[str]] = defaultdict(set)
     for cluster, member, normalised in rows:
         if member in where:
-            holders[cluster].add(member)
-            classes[cluster].update(_classes(normalised))
-    _count_titles(facts.holdings, holders, classes, where)
-    return holders
+            titles.holders[cluster].add(member)
+            for clc in _classes(normalised):
+                titles.classes.setdefault(cluster, clc)
+                # T's subclasses count for T as well: searches are limited by main class only
+                classes[cluster].update({clc, clc[0]})
+    _count_titles(facts.holdings, titles.holders, classes, where)
+    return titles
 
 
 def _classes(normalised: dict | None) -> Iterable[str]:
@@ -106,7 +118,7 @@ def _count_titles(
 
 
 def fold_events(
-    session: Session, facts: Facts, holders: dict[str, set[str]], tz: ZoneInfo, months: list[str]
+    session: Session, facts: Facts, titles: Titles, tz: ZoneInfo, months: list[str]
 ) -> int:
     """Fold the usage events of ``months`` into the facts' roll-up; return how many were read."""
     if not months:
@@ -122,7 +134,7 @@ def fold_events(
         if month in wanted:
             count += 1
             facts.simulated |= bool(event.simulated)
-            _fold(facts.rollup, event, month, where, district_codes, holders)
+            _fold(facts.rollup, event, month, where, district_codes, titles)
     return count
 
 
@@ -142,31 +154,36 @@ def _month(at: datetime, tz: ZoneInfo) -> str:
     return at.astimezone(tz).strftime("%Y-%m")
 
 
-def _fold(rollup: Rollup, e: UsageEvent, month: str, where, district_codes, holders) -> None:
+def _fold(rollup: Rollup, e: UsageEvent, month: str, where, district_codes, titles) -> None:
     home, partner = where.get(e.member_code or ""), where.get(e.partner_code or "")
     district = e.region_code if e.region_code in district_codes else home and home.district
     if not district:
         return
-    type_ = home.type if home else ""
-    clc, n = clc_class(e.clc_class), e.quantity or 1
+    n = e.quantity or 1
+    # A search that finds nothing logs search_zero besides search: each is counted once.
     if e.kind in (usage.SEARCH, usage.SEARCH_ZERO):
-        rollup.add(month, f.SEARCHES, district, type_, clc, n)
-        if e.kind == usage.SEARCH_ZERO:
-            rollup.add(month, f.ZERO_SEARCHES, district, type_, clc, n)
+        measure = f.SEARCHES if e.kind == usage.SEARCH else f.ZERO_SEARCHES
+        rollup.add(month, measure, district, home.type if home else "", clc_class(e.clc_class), n)
     elif home is None:
         return
-    elif e.kind == usage.ILL_REQUESTED:
-        _fold_request(rollup, e, month, home, where, holders)
-    elif e.kind == usage.ILL_UNFILLED:
-        rollup.add(month, f.UNFILLED, home.district, home.type, clc, n)
+    elif e.kind == usage.ILL_REQUESTED:  # once per request, when its first lender is asked
+        _fold_request(rollup, e, month, home, where, titles)
     elif e.kind == usage.ILL_FILLED:
-        _fold_filled(rollup, e, month, home, partner)
+        _fold_filled(rollup, e, month, home, partner, titles)
+    elif e.kind == usage.ILL_CANCELLED:
+        rollup.add(month, f.CANCELLED, home.district, home.type, n=n)
+    # ill_unfilled is one lender's "no" (the rota moves on), not a request left unmet.
 
 
-def _fold_request(rollup: Rollup, e, month: str, home: Library, where, holders) -> None:
+def _class_of(e, titles: Titles) -> str:
+    """Return the event's CLC class, or else its title's (the broker does not log one)."""
+    return clc_class(e.clc_class) or titles.classes.get(e.cluster_id or "", f.NO_CLASS)
+
+
+def _fold_request(rollup: Rollup, e, month: str, home: Library, where, titles: Titles) -> None:
     n = e.quantity or 1
-    rollup.add(month, f.REQUESTED, home.district, home.type, clc_class(e.clc_class), n)
-    libs = [where[m] for m in holders.get(e.cluster_id or "", ()) if m in where]
+    rollup.add(month, f.REQUESTED, home.district, home.type, _class_of(e, titles), n)
+    libs = [where[m] for m in titles.holders.get(e.cluster_id or "", ()) if m in where]
     if any(lib.district == home.district for lib in libs):
         rollup.add(month, f.REQUESTED_HELD_LOCALLY, home.district, home.type, n=n)
     others = [lib for lib in libs if lib.code != home.code]
@@ -175,10 +192,10 @@ def _fold_request(rollup: Rollup, e, month: str, home: Library, where, holders) 
         rollup.add_km(month, home.district, home.type, km, n)
 
 
-def _fold_filled(rollup: Rollup, e, month: str, home: Library, partner: Library | None) -> None:
+def _fold_filled(rollup: Rollup, e, month: str, home: Library, partner, titles: Titles) -> None:
     n = e.quantity or 1
-    rollup.add(month, f.FILLED, home.district, home.type, clc_class(e.clc_class), n)
-    if e.value is not None:
+    rollup.add(month, f.FILLED, home.district, home.type, _class_of(e, titles), n)
+    if e.value is not None:  # hours from asking the lender that supplied to the supply
         rollup.add_hours(month, home.district, home.type, e.value, n)
     if partner is not None:
         rollup.add(month, f.LENT, partner.district, partner.type, n=n)

@@ -87,18 +87,23 @@ def simulate_activity(db, alliance, months: list[str], seed: int = 8) -> int:
 
 
 def _request(session, rng, member, titles, at) -> int:
-    cluster, holders, clc = rng.choice(titles)
-    common = {
-        "member_code": member.code,
-        "cluster_id": cluster,
-        "clc_class": clc,
-        "simulated": True,
-    }
-    usage.record_usage(session, usage.ILL_REQUESTED, occurred_at=at, **common)
+    """One request as the broker logs it: no CLC class; a "no" per lender that declines."""
+    cluster, holders, _clc = rng.choice(titles)
+    common = {"member_code": member.code, "cluster_id": cluster, "simulated": True}
     lenders = sorted(holders - {member.code})
+    usage.record_usage(
+        session,
+        usage.ILL_REQUESTED,
+        occurred_at=at,
+        partner_code=lenders[0] if lenders else None,
+        **common,
+    )
     if not lenders or rng.random() < 0.12:
-        usage.record_usage(session, usage.ILL_UNFILLED, occurred_at=at, **common)
-        return 2
+        for lender in lenders:
+            usage.record_usage(
+                session, usage.ILL_UNFILLED, occurred_at=at, partner_code=lender, **common
+            )
+        return 1 + len(lenders)
     hours = rng.choice((6, 12, 20, 30, 48, 72, 96, 150))
     usage.record_usage(
         session,
@@ -112,19 +117,22 @@ def _request(session, rng, member, titles, at) -> int:
 
 
 def _searches(session, rng, region, start) -> int:
-    rural = region.kind == "rural"
+    """Searches from a district; one that finds nothing logs search_zero besides search."""
+    rural, count = region.kind == "rural", 0
     for _ in range(SEARCHES_PER_MONTH):
-        kind = usage.SEARCH_ZERO if rng.random() < (0.3 if rural else 0.08) else usage.SEARCH
-        clc = rng.choice(("TP", "TP", "I", "K", "F", "R", "O"))
-        usage.record_usage(
-            session,
-            kind,
-            region_code=region.code,
-            clc_class=clc,
-            occurred_at=start + timedelta(hours=rng.randrange(600)),
-            simulated=True,
-        )
-    return SEARCHES_PER_MONTH
+        at = start + timedelta(hours=rng.randrange(600))
+        fields = {
+            "region_code": region.code,
+            "clc_class": rng.choice("TTIKFRO"),
+            "occurred_at": at,
+            "simulated": True,
+        }
+        usage.record_usage(session, usage.SEARCH, **fields)
+        count += 1
+        if rng.random() < (0.3 if rural else 0.08):
+            usage.record_usage(session, usage.SEARCH_ZERO, **fields)
+            count += 1
+    return count
 
 
 def demo_months() -> list[str]:

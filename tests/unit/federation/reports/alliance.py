@@ -41,12 +41,12 @@ def small_alliance() -> Facts:
     )
     h.alliance_class_titles.update({"TP": 200, "I": 80})
     r, mar = facts.rollup, "2026-03"
-    # South: 40 requests (8 held in the district), 30 filled by the university, 6 unfilled.
+    # South: 40 requests (8 held in the district), 30 filled by the university, 4 cancelled.
     r.add(mar, f.REQUESTED, "south", "public", "TP", 30)
     r.add(mar, f.REQUESTED, "south", "public", "I", 10)
     r.add(mar, f.REQUESTED_HELD_LOCALLY, "south", "public", n=8)
     r.add(mar, f.FILLED, "south", "public", "TP", 30)
-    r.add(mar, f.UNFILLED, "south", "public", "TP", 6)
+    r.add(mar, f.CANCELLED, "south", "public", "TP", 4)  # so 6 are unmet
     r.add(mar, f.LENT, "north", "university", n=30)
     r.add(mar, f.UNIVERSITY_TO_PUBLIC, "south", "public", n=30)
     for hours, n in ((10, 10), (20, 10), (50, 7), (100, 3)):

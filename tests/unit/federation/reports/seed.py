@@ -3,8 +3,9 @@
     c1 (TP312) held by ytu (Laishan) and ldu (Zhifu)
     c2 (I247)  held by muping-pl (Muping)
     c3 (TP3)   held by ytu only
-March 2026 (Asia/Shanghai): muping-pl asks for c1 (ytu fills it in 30 h) and c3 (unfilled);
-ytlib (Zhifu) asks for c1 (ldu, in Zhifu, fills it in 10 h); searches from Muping and Qixia.
+March 2026 (Asia/Shanghai): muping-pl asks for c1 (ytu fills it in 30 h) and c3 (ytu says no,
+still unfilled); longkou-pl asks for c2 and cancels; ytlib (Zhifu) asks for c1 (ldu, in Zhifu,
+fills it in 10 h); searches from Muping (one of two finds nothing) and Qixia (finds nothing).
 """
 
 from __future__ import annotations
@@ -45,73 +46,41 @@ def seed(session, alliance_path) -> None:
     _events(session)
 
 
+def _ill(session, kind: str, borrower: str, cluster: str, at=MARCH, **more) -> None:
+    # as the broker logs them: no CLC class (the report takes the title's)
+    usage.record_usage(
+        session,
+        kind,
+        member_code=borrower,
+        cluster_id=cluster,
+        occurred_at=at,
+        simulated=True,
+        **more,
+    )
+
+
 def _events(session) -> None:
-    add = usage.record_usage
-    add(
-        session,
-        usage.ILL_REQUESTED,
-        member_code="muping-pl",
-        cluster_id="c1",
-        clc_class="TP312",
-        occurred_at=MARCH,
-        simulated=True,
-    )
-    add(
-        session,
-        usage.ILL_FILLED,
-        member_code="muping-pl",
-        partner_code="ytu",
-        cluster_id="c1",
-        clc_class="TP312",
-        value=30.0,
-        occurred_at=MARCH,
-        simulated=True,
-    )
-    add(
-        session,
-        usage.ILL_REQUESTED,
-        member_code="muping-pl",
-        cluster_id="c3",
-        clc_class="TP3",
-        occurred_at=MARCH,
-        simulated=True,
-    )
-    add(
-        session,
-        usage.ILL_UNFILLED,
-        member_code="muping-pl",
-        cluster_id="c3",
-        clc_class="TP3",
-        occurred_at=MARCH,
-        simulated=True,
-    )
+    _ill(session, usage.ILL_REQUESTED, "muping-pl", "c1", partner_code="ytu")
+    _ill(session, usage.ILL_FILLED, "muping-pl", "c1", partner_code="ytu", value=30.0)
+    _ill(session, usage.ILL_REQUESTED, "muping-pl", "c3", partner_code="ytu")
+    _ill(session, usage.ILL_UNFILLED, "muping-pl", "c3", partner_code="ytu")  # ytu said no
+    _ill(session, usage.ILL_REQUESTED, "longkou-pl", "c2", partner_code="muping-pl")
+    _ill(session, usage.ILL_CANCELLED, "longkou-pl", "c2", partner_code="muping-pl")
     # 2026-02-28 17:00 UTC is 1 March 01:00 in Yantai: a March event
     late_feb = datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
-    add(
-        session,
-        usage.ILL_REQUESTED,
-        member_code="ytlib",
-        cluster_id="c1",
-        clc_class="TP312",
-        occurred_at=late_feb,
-        simulated=True,
-    )
-    add(
-        session,
-        usage.ILL_FILLED,
-        member_code="ytlib",
-        partner_code="ldu",
-        cluster_id="c1",
-        value=10.0,
-        occurred_at=late_feb,
-        simulated=True,
-    )
+    _ill(session, usage.ILL_REQUESTED, "ytlib", "c1", at=late_feb, partner_code="ldu")
+    _ill(session, usage.ILL_FILLED, "ytlib", "c1", at=late_feb, partner_code="ldu", value=10.0)
+    # a search that finds nothing logs search_zero besides search
     for kind, region in (
         (usage.SEARCH, "muping"),
+        (usage.SEARCH, "muping"),
         (usage.SEARCH_ZERO, "muping"),
+        (usage.SEARCH, "qixia"),
         (usage.SEARCH_ZERO, "qixia"),
     ):
-        add(session, kind, region_code=region, clc_class="TP", occurred_at=MARCH, simulated=True)
+        usage.record_usage(
+            session, kind, region_code=region, clc_class="T", occurred_at=MARCH, simulated=True
+        )
     session.add(
         ReaderFeedback(
             member_code="muping-pl",

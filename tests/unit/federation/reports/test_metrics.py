@@ -53,7 +53,7 @@ def test_turnaround_median_and_p90_from_the_hours_histogram(scope):
 
 
 def test_unmet_demand_unfilled_and_zero_result_searches(scope):
-    assert m.unfilled(scope) == {"north": 0, "south": 6, "east": 0}
+    assert m.unfilled(scope) == {"north": 1, "south": 6, "east": 0}  # neither filled nor cancelled
     assert m.zero_result_searches(scope) == {"north": 10, "south": 5, "east": 40}
     assert m.zero_result_share(scope) == {"north": 0.05, "south": 0.1, "east": 0.4}
 

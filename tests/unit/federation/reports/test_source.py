@@ -6,6 +6,7 @@ import pytest
 
 from federation.alliance import load_alliance
 from federation.reports import build_report, load_facts
+from federation.reports import facts as f
 from federation.reports import metrics as m
 from federation.reports.metrics import Scope
 from federation.reports.source import clc_class
@@ -27,7 +28,8 @@ def test_titles_are_counted_once_per_district_from_active_records(facts):
     titles = m.titles_held(scope)
     assert (titles["laishan"], titles["zhifu"], titles["muping"], titles["qixia"]) == (2, 1, 1, 0)
     assert facts.holdings.alliance_titles == 3
-    assert facts.holdings.alliance_class_titles == {"TP": 2, "I": 1}
+    # T's subclasses count for T too: searches are limited by main class only
+    assert facts.holdings.alliance_class_titles == {"TP": 2, "T": 2, "I": 1}
 
 
 def test_requests_are_folded_by_the_borrowers_district_in_the_alliance_time_zone(facts):
@@ -37,7 +39,8 @@ def test_requests_are_folded_by_the_borrowers_district_in_the_alliance_time_zone
     assert m.held_locally_share(scope)["muping"] == 0.0
     assert m.held_locally_share(scope)["zhifu"] == 1.0  # ldu, in Zhifu, holds c1
     assert m.turnaround_median(scope)["muping"] == 30
-    assert m.unfilled(scope)["muping"] == 1
+    assert m.unfilled(scope)["muping"] == 1  # ytu's "no" is not a request left unmet
+    assert (m.unfilled(scope)["longkou"], m.fill_rate(scope)["longkou"]) == (0, 0.0)  # cancelled
     assert m.lent(scope)["laishan"] == 1 and m.lent(scope)["zhifu"] == 1
     assert m.university_to_public(scope)["muping"] == 1
 
@@ -45,6 +48,12 @@ def test_requests_are_folded_by_the_borrowers_district_in_the_alliance_time_zone
 def test_distance_to_the_nearest_holder_is_from_the_requesting_library(facts):
     # muping-pl (37.387, 121.600) to ytu (37.476, 121.449): about 16 km
     assert m.nearest_holder_km(Scope(facts, ["2026-03"]))["muping"] == pytest.approx(16, abs=1)
+
+
+def test_requests_take_the_class_of_their_title(facts):
+    scope = Scope(facts, ["2026-03"])
+    assert scope.by_class(f.REQUESTED, "muping") == {"TP": 2}
+    assert scope.by_class(f.SEARCHES, "muping") == {"T": 2}
 
 
 def test_searches_count_for_the_district_they_came_from(facts):
