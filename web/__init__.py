@@ -26,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("federation").setLevel(settings["LOG_LEVEL"])
 
     from web import errors, i18n, security
-    from web.views import account, admin, api, home, oai, sru
+    from web.views import account, accounts_admin, admin, api, home, oai, sru
     from web.views import search as search_pages
 
     i18n.init_app(app)
@@ -44,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(oai.bp)  # /oai: the union catalogue over OAI-PMH
     search_pages.init_app(app)  # the one search backend, and the reader search pages
     app.register_blueprint(account.bp)  # /sign-in, /sign-out, /account
+    app.register_blueprint(accounts_admin.bp, url_prefix="/admin")  # /admin/accounts, /tokens
     security.check_declared(app)  # refuse to start with a view that declares no permission
     return app
 

@@ -237,4 +237,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _actor_context():
-        return {"current_actor": g.get("actor")}
+        from federation.policy import Permission, allowed
+
+        actor = g.get("actor")
+        return {"current_actor": actor, "can": lambda name: allowed(actor, Permission(name))}
