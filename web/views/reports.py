@@ -119,7 +119,8 @@ def _map(report: Report, locale: str, metric: str) -> Markup | None:
     return Markup(svg)  # noqa: S704 - built by geomap from escaped parts
 
 
-def _page(report: Report, printing: bool = False) -> str:
+def _page(report: Report, printing: bool = False, standalone: bool = False) -> str:
+    """Render the page; ``printing``: the print layout; ``standalone``: styles inline (files)."""
     locale = select_locale()
     metric = request.args.get("map") if request.args.get("map") in MAP_METRICS else MAP_METRICS[0]
     return render_template(
@@ -131,7 +132,8 @@ def _page(report: Report, printing: bool = False) -> str:
         map_metric=metric,
         map_metrics=MAP_METRICS,
         printing=printing,
-        inline_css=Markup(CSS.read_text("utf-8")) if printing else None,  # noqa: S704
+        # Inline only in files (PDF, CLI): the browser's CSP refuses inline styles.
+        inline_css=Markup(CSS.read_text("utf-8")) if standalone else None,  # noqa: S704
         **_common(),
     )
 
@@ -181,10 +183,10 @@ def render_export(fmt: str) -> tuple[bytes | str, str, str]:
     """
     report = current_report()
     if fmt == "html":
-        return _page(report, printing=True), "text/html", _filename(report, "html")
+        return _page(report, True, True), "text/html", _filename(report, "html")
     if fmt == "pdf":
         return (
-            html_to_pdf(_page(report, printing=True)),
+            html_to_pdf(_page(report, True, True)),
             "application/pdf",
             _filename(report, "pdf"),
         )

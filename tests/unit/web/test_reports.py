@@ -150,3 +150,9 @@ def test_a_district_filter_keeps_the_choice_and_the_map_of_every_district(coordi
     assert page.count('class="district" data-district=') == 8
     ill = page.split('id="table-ill"')[1].split("</table>")[0]
     assert "牟平区" in ill and "芝罘区" not in ill
+
+
+def test_the_print_layout_in_the_browser_links_its_styles_and_files_carry_them_inline(coordinator):
+    page = coordinator.get("/reports/gaps?period=2026&print=1").get_data(as_text=True)
+    assert "<style>" not in page and "css/reports.css" in page  # the CSP refuses inline styles
+    assert "Content-Security-Policy" in coordinator.get("/reports/gaps?period=2026").headers
