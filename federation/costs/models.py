@@ -37,6 +37,7 @@ class CostPeriod(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # The roll-up's high-water mark when approved: newer events mean the approval is stale.
     approved_through: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    model_params: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # as approved
     locked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

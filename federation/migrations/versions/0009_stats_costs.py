@@ -77,6 +77,7 @@ def _cost_tables() -> None:
         sa.Column("approved_by", sa.String(200), nullable=True),
         sa.Column("approved_at", TZ, nullable=True),
         sa.Column("approved_through", sa.BigInteger, nullable=True),
+        sa.Column("model_params", sa.JSON, nullable=True),
         sa.Column("locked_by", sa.String(200), nullable=True),
         sa.Column("locked_at", TZ, nullable=True),
     )
