@@ -455,5 +455,10 @@ def reparse(ctx: Context, codes: tuple[str, ...]) -> None:
     )
 
 
+from federation.cli_stats import costs, stats  # noqa: E402  (they need the group above)
+
+main.add_command(stats)
+main.add_command(costs)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
