@@ -79,14 +79,14 @@ def adopt_model(
     if _period_row(session, period.code).status == "locked":
         raise CostError(f"{period.code} is locked; adopt the model from the next open period")
     version = CostModelVersion(
-        valid_from=period.code, params=_plain(model), adopted_by=actor.label, note=note[:500]
+        valid_from=period.code, params=model_params(model), adopted_by=actor.label, note=note[:500]
     )
     session.add(version)
     session.flush()
     return version
 
 
-def _plain(model: CostSharing) -> dict:
+def model_params(model: CostSharing) -> dict:
     plain = as_plain(model)
     plain["ill_fees"] = {
         k: ({"loan": v["loan"], "copy": v["copy"]} if isinstance(v, dict) else v)
@@ -178,7 +178,7 @@ def approve_period(
         )
     row.status, row.approved_by, row.approved_at = "approved", actor.label, utcnow()
     row.approved_through = high_water_mark(session)
-    row.model_params = _plain(model)
+    row.model_params = model_params(model)
     session.merge(row)
     session.flush()
     return Statement(settlement, "approved", include_simulated)

@@ -115,7 +115,7 @@ def figures(
 
 
 def _finish(values: dict[str, float]) -> dict[str, float]:
-    out = {name: values.get(name, 0) for name in MEASURES}
+    out: dict = {name: int(values.get(name, 0)) for name in MEASURES}
     for name in AVERAGES:
         n = values.get(name + ":n", 0)
         out[name] = round(values.get(name + ":sum", 0) / n, 1) if n else None
@@ -193,3 +193,23 @@ def check_rollups(session: Session, *, offset_minutes: int = 480) -> list[str]:
         for k in sorted(set(want) | set(have))
         if want.get(k, (0, 0)) != have.get(k, (0, 0))
     ]
+
+
+def monthly_by_member(
+    session: Session, measure: str, months: Months
+) -> dict[str, dict[str, int]]:
+    """Return {month: {member: value}} of one measure, for medians month by month."""
+    kind, side = MEASURES[measure]
+    column = "member_code" if side == "member" else "partner_code"
+    where, params = months.where()
+    rows = session.execute(
+        text(
+            f"SELECT month, {column}, SUM(quantity) FROM usage_rollups "  # noqa: S608
+            f"WHERE {where} AND kind = :kind GROUP BY month, {column}"
+        ),
+        {**params, "kind": kind},
+    ).all()
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for month, code, total in rows:
+        out[month][code] = int(total or 0)
+    return dict(out)

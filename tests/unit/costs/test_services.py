@@ -188,9 +188,9 @@ def test_an_adopted_model_applies_from_its_period_on(seeded, alliance):
     ],
 )
 def test_bad_model_values_give_one_line(alliance, change, message):
-    from federation.costs.services import _plain
+    from federation.costs.services import model_params
 
-    params = {**_plain(alliance.cost_sharing), **change}
+    params = {**model_params(alliance.cost_sharing), **change}
     with pytest.raises(CostError) as info:
         load_model(params)
     assert message in str(info.value) and "\n" not in str(info.value)
