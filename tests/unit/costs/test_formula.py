@@ -155,3 +155,21 @@ def test_the_formula_in_force_names_every_parameter():
         "west 8000",
     ):
         assert fragment in text
+
+
+def test_the_alliance_file_refuses_a_pool_larger_than_the_common_costs():
+    from pathlib import Path
+
+    import pytest
+
+    from federation.alliance import AllianceFileError, load_alliance_text
+
+    minimal = Path(__file__).resolve().parents[2] / "data" / "alliance" / "good" / "minimal.yaml"
+    text = minimal.read_text(encoding="utf-8") + "  net_lender_pool: 200000\n"
+    with pytest.raises(AllianceFileError) as info:
+        load_alliance_text(text)
+    assert "cost_sharing.net_lender_pool" in str(info.value)
+    assert "no larger than common_costs" in str(info.value)
+    share = minimal.read_text(encoding="utf-8") + "  pool_per_loan_part: 1.5\n"
+    with pytest.raises(AllianceFileError, match="pool_per_loan_part: a share must be at least 0"):
+        load_alliance_text(share)
