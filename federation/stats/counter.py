@@ -1,7 +1,8 @@
 """COUNTER Release 5.1-shaped JSON: the Platform Report (PR) and the alliance ILL report.
 
 Both follow the R5.1 PR schema. The catalogue's metrics map onto COUNTER's as follows:
-Searches_Platform = searches run by the member's readers (search + search_zero);
+Searches_Platform = searches run by the member's readers (search events; a search that
+finds nothing logs search_zero besides, so it is not counted twice);
 Total_Item_Investigations = record and holdings views; Total_Item_Requests = ILL requests.
 The ILL report is a PR with one Attribute_Performance per member (``Institution_Name``
 attribute): Total_Item_Investigations = ILL requests the member placed, Total_Item_Requests =
@@ -22,7 +23,7 @@ from federation.alliance.model import Alliance
 
 RELEASE = "5.1"
 CREATED_BY = "Library Federation Platform"
-PLATFORM_SEARCHES = (u.SEARCH, u.SEARCH_ZERO)
+PLATFORM_SEARCHES = (u.SEARCH,)
 INVESTIGATIONS = (u.RECORD_VIEW, u.HOLDINGS_VIEW)
 REQUESTS = (u.ILL_REQUESTED,)
 
