@@ -40,7 +40,7 @@ DIMENSION_LABELS = {"district": "District", "type": "Library type", "month": "Mo
 
 
 @bp.get("/")
-@requires(Permission.SIGNED_IN)
+@requires(Permission.STATS_ANY)
 def index():
     """Send coordinators to every member's figures, member staff to their own."""
     actor = current_actor()
@@ -133,7 +133,7 @@ def _member_tables(per_member, by_district, by_type, codes, months: Months) -> l
 
 
 @bp.get("/member/<code>")
-@requires(Permission.SIGNED_IN)
+@requires(Permission.STATS_ANY)
 def member(code: str):
     """One member's own figures, its monthly trends and its position against the median."""
     if not allowed(current_actor(), Permission.STATS_ALL):

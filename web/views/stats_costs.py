@@ -53,7 +53,7 @@ def _simulated() -> bool:
 
 
 @bp.get("/")
-@requires(Permission.SIGNED_IN)
+@requires(Permission.STATS_ANY)
 def index():
     """Go to the current quarter's statement."""
     return redirect(url_for("costs.period", code=_current_quarter()))
@@ -73,7 +73,7 @@ def _scope() -> str | None:
 
 
 @bp.get("/<code>")
-@requires(Permission.SIGNED_IN)
+@requires(Permission.STATS_ANY)
 def period(code: str):
     """A period's settlement (or one member's statement), its status and the formula."""
     code, member = _period(code), _scope()

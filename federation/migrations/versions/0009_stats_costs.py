@@ -1,7 +1,7 @@
 """Usage roll-ups (high-water mark, late events, locked months) and cost-sharing settlements.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-21
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0007"  # chained after accounts (merged from wt-accounts)
 branch_labels = None
 depends_on = None
 

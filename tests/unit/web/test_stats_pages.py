@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 import pytest
 
 from federation.members import import_alliance
-from federation.roles import Actor, Role
+from federation.roles import Role
 from federation.stats.rollup import rollup
 from federation.usage import ILL_FILLED, SEARCH, record_usage
-from web.identity import set_actor_loader
+from tests.support.accounts import csrf, sign_in_as
 
-COORDINATOR = Actor(Role.COORDINATOR, name="Coordinator")
-ADMIN = Actor(Role.ALLIANCE_ADMIN, name="Admin")
-YTLIB_STAFF = Actor(Role.ILL_STAFF, "ytlib", name="Wang")
+COORDINATOR = (Role.COORDINATOR, None)
+ADMIN = (Role.ALLIANCE_ADMIN, None)
+YTLIB_STAFF = (Role.ILL_STAFF, "ytlib")
 RANGE = {"from": "2026-07", "to": "2026-09"}
 
 
@@ -44,8 +44,15 @@ def seeded(app, db):
 
 
 def act_as(app, actor):
-    set_actor_loader(app, lambda: actor)
-    return app.test_client()
+    """Return a client signed in through the real sign-in form (anonymous for None)."""
+    client = app.test_client()
+    if actor is not None:
+        sign_in_as(client, app, *actor)
+    return client
+
+
+def post(client, url, **data):
+    return client.post(url, data={"csrf_token": csrf(client), **data})
 
 
 def test_a_coordinator_sorts_every_member_by_searches(seeded):
@@ -110,13 +117,13 @@ def test_statement_page_for_member_staff_shows_their_fees_only(seeded):
     html = client.get("/stats/costs/2026-Q3").get_data(as_text=True)
     assert "ill_request:1 ill_request:2" in html and "-16.00" in html
     assert client.get("/stats/costs/2026-Q3", query_string={"member": "ytu"}).status_code == 404
-    assert client.post("/stats/costs/2026-Q3/approve").status_code == 403
+    assert post(client, "/stats/costs/2026-Q3/approve").status_code == 403
 
 
 def test_the_administrator_approves_and_locks(seeded):
     client = act_as(seeded, ADMIN)
-    assert client.post("/stats/costs/2026-Q3/approve").status_code == 302
-    assert client.post("/stats/costs/2026-Q3/lock").status_code == 302
+    assert post(client, "/stats/costs/2026-Q3/approve").status_code == 302
+    assert post(client, "/stats/costs/2026-Q3/lock").status_code == 302
     html = client.get("/stats/costs/2026-Q3").get_data(as_text=True)
     assert "Approve these figures" not in html
     pdf = client.get("/stats/costs/2026-Q3", query_string={"format": "pdf"})
@@ -141,9 +148,8 @@ def test_whatif_refuses_weights_that_do_not_sum_to_one(seeded):
 
 def test_the_administrator_adopts_a_proposed_model(seeded):
     client = act_as(seeded, ADMIN)
-    response = client.post(
-        "/stats/costs/whatif/adopt",
-        data={"period": "2026-Q4", "common_costs": "400000", "note": "cheaper"},
+    response = post(
+        client, "/stats/costs/whatif/adopt", period="2026-Q4", common_costs="400000", note="cheaper"
     )
     assert response.status_code == 302
     html = client.get("/stats/costs/2026-Q4").get_data(as_text=True)
