@@ -214,3 +214,32 @@ def _chart(name: str, code: str, monthly: dict, months: Months, codes: list[str]
     return trend_chart(
         str(MEASURE_LABELS[name]), points, medians, (_("This library"), _("Alliance median"))
     )
+
+
+@bp.get("/counter/<report>.json")
+@requires(Permission.STATS_ANY)
+def counter(report: str):
+    """COUNTER R5.1-shaped JSON: a member's (or the alliance's) PR, or the alliance ILL report."""
+    from flask import jsonify
+
+    from federation.stats.counter import ill_report, platform_report
+
+    months = month_range()
+    member_code = request.args.get("member") or None
+    everything = allowed(current_actor(), Permission.STATS_ALL)
+    if report not in ("pr", "ill"):
+        abort(404)
+    if not everything and (report == "ill" or member_code is None):
+        member_code = member_code or current_actor().member_code
+        if report == "ill" or not member_code:
+            abort(403)
+    if member_code and not everything:
+        require_member(Permission.STATS_OWN, member_code)
+    if member_code and member_code not in {m.code for m in alliance().members}:
+        abort(404)
+    with get_db().session() as session:
+        if report == "ill":
+            data = ill_report(session, alliance(), months.first, months.last)
+        else:
+            data = platform_report(session, alliance(), months.first, months.last, member_code)
+    return jsonify(data)

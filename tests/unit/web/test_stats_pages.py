@@ -154,3 +154,20 @@ def test_the_administrator_adopts_a_proposed_model(seeded):
     assert response.status_code == 302
     html = client.get("/stats/costs/2026-Q4").get_data(as_text=True)
     assert "C = 400000" in html
+
+
+def test_counter_reports_for_staff_and_coordinators(seeded):
+    staff = act_as(seeded, YTLIB_STAFF)
+    pr = staff.get("/stats/counter/pr.json", query_string=RANGE).get_json()
+    assert pr["Report_Header"]["Institution_ID"] == {"Proprietary": ["federation:ytlib"]}
+    assert (
+        pr["Report_Items"][0]["Attribute_Performance"][0]["Performance"]["Searches_Platform"][
+            "2026-07"
+        ]
+        == 5
+    )
+    assert staff.get("/stats/counter/pr.json", query_string={"member": "ytu"}).status_code == 404
+    assert staff.get("/stats/counter/ill.json").status_code == 403
+    coordinator = act_as(seeded, COORDINATOR)
+    ill = coordinator.get("/stats/counter/ill.json", query_string=RANGE).get_json()
+    assert len(ill["Report_Items"][0]["Attribute_Performance"]) == 11
