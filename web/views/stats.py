@@ -216,24 +216,18 @@ def _chart(name: str, code: str, monthly: dict, months: Months, codes: list[str]
     )
 
 
-@bp.get("/counter/<report>.json")
-@requires(Permission.STATS_ANY)
-def counter(report: str):
-    """COUNTER R5.1-shaped JSON: a member's (or the alliance's) PR, or the alliance ILL report."""
+def _counter(report: str):
+    """Answer one COUNTER report: staff get their own member's PR only."""
     from flask import jsonify
 
     from federation.stats.counter import ill_report, platform_report
 
     months = month_range()
     member_code = request.args.get("member") or None
-    everything = allowed(current_actor(), Permission.STATS_ALL)
-    if report not in ("pr", "ill"):
-        abort(404)
-    if not everything and (report == "ill" or member_code is None):
+    if not allowed(current_actor(), Permission.STATS_ALL):
         member_code = member_code or current_actor().member_code
         if report == "ill" or not member_code:
             abort(403)
-    if member_code and not everything:
         require_member(Permission.STATS_OWN, member_code)
     if member_code and member_code not in {m.code for m in alliance().members}:
         abort(404)
@@ -243,3 +237,17 @@ def counter(report: str):
         else:
             data = platform_report(session, alliance(), months.first, months.last, member_code)
     return jsonify(data)
+
+
+@bp.get("/counter/pr.json")
+@requires(Permission.STATS_ANY)
+def counter_pr():
+    """COUNTER R5.1-shaped Platform Report of a member's readers (or the whole alliance)."""
+    return _counter("pr")
+
+
+@bp.get("/counter/ill.json")
+@requires(Permission.STATS_ALL)
+def counter_ill():
+    """COUNTER R5.1-shaped alliance ILL report: requests placed and filled per member."""
+    return _counter("ill")
