@@ -1,7 +1,7 @@
 """Monthly roll-ups of the service-gap reports (counts by district, type and class only).
 
 Revision ID: 0011
-Revises: 0007 (after merging wt-accounts; was 0006)
+Revises: 0009 (after merging wt-accounts and wt-stats; was 0006)
 Create Date: 2026-11-21
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0009"  # chained after accounts 0007 and stats 0009 (merged)
 branch_labels = None
 depends_on = None
 
