@@ -1,8 +1,9 @@
-"""The report's roll-up table: build it from raw events, read it back, load a period's facts.
+"""The report's roll-up table: build it, read it back, load a period's facts.
 
-``refresh_rollups`` folds the usage events of some months (and the titles-held snapshot) into
-``report_rollups``; ``load_facts`` reads the months that are rolled up and folds raw events only
-for months that are not (so a report works before any roll-up exists, just slower).
+``refresh_rollups`` folds the ILL events of some months (and the titles-held snapshot) into
+``report_rollups``, taking search counts from the statistics roll-up; ``load_facts`` reads the
+months that are rolled up and folds raw events only for months that are not (so a report works
+before any roll-up exists, just slower).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from federation.alliance import Alliance
 from federation.models import ReportRollup, ReportRollupMonth, utcnow
 from federation.reports.facts import ALL_TYPES, Facts, Holdings, Rollup
 from federation.reports.source import (
+    ILL_KINDS,
     districts_of,
     fold_events,
     libraries_of,
@@ -25,6 +27,7 @@ from federation.reports.source import (
     load_holdings,
     utc_bounds,
 )
+from federation.reports.stats_source import searches_from_stats
 
 HOLDINGS = "holdings"  # the month key of the titles-held snapshot
 COUNT = -1  # the bucket of a plain count (histogram rows carry their hour or km)
@@ -129,7 +132,9 @@ def refresh_rollups(session: Session, alliance: Alliance, months: list[str]) -> 
     """Rebuild the roll-up of ``months`` and the titles-held snapshot from the store."""
     facts = Facts(districts_of(alliance), libraries_of(alliance))
     titles = load_holdings(session, facts)
-    events = fold_events(session, facts, titles, ZoneInfo(alliance.time_zone), months)
+    tz = alliance.time_zone
+    events = fold_events(session, facts, titles, ZoneInfo(tz), months, kinds=ILL_KINDS)
+    events += searches_from_stats(session, facts, months, tz)
     keys = [*months, HOLDINGS]
     session.execute(delete(ReportRollup).where(ReportRollup.month.in_(keys)))
     session.execute(delete(ReportRollupMonth).where(ReportRollupMonth.month.in_(keys)))

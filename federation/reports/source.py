@@ -117,15 +117,26 @@ def _count_titles(
             holdings.class_titles.update((d, clc) for d in districts)
 
 
+SEARCH_KINDS = (usage.SEARCH, usage.SEARCH_ZERO)
+ILL_KINDS = (usage.ILL_REQUESTED, usage.ILL_FILLED, usage.ILL_CANCELLED)
+
+
 def fold_events(
-    session: Session, facts: Facts, titles: Titles, tz: ZoneInfo, months: list[str]
+    session: Session,
+    facts: Facts,
+    titles: Titles,
+    tz: ZoneInfo,
+    months: list[str],
+    kinds: tuple[str, ...] = SEARCH_KINDS + ILL_KINDS,
 ) -> int:
     """Fold the usage events of ``months`` into the facts' roll-up; return how many were read."""
     if not months:
         return 0
     wanted = set(months)
     start, end = utc_bounds(months, tz)
-    query = select(UsageEvent).where(UsageEvent.occurred_at >= start, UsageEvent.occurred_at < end)
+    query = select(UsageEvent).where(
+        UsageEvent.occurred_at >= start, UsageEvent.occurred_at < end, UsageEvent.kind.in_(kinds)
+    )
     where = {lib.code: lib for lib in facts.libraries}
     district_codes = {d.code for d in facts.districts}
     count = 0
@@ -154,16 +165,22 @@ def _month(at: datetime, tz: ZoneInfo) -> str:
     return at.astimezone(tz).strftime("%Y-%m")
 
 
+def fold_search(
+    rollup: Rollup, kind: str, month: str, home: Library | None, district: str, clc, n: int
+) -> None:
+    """Count searches (a search that finds nothing logs search_zero besides search)."""
+    measure = f.SEARCHES if kind == usage.SEARCH else f.ZERO_SEARCHES
+    rollup.add(month, measure, district, home.type if home else "", clc_class(clc), n)
+
+
 def _fold(rollup: Rollup, e: UsageEvent, month: str, where, district_codes, titles) -> None:
     home, partner = where.get(e.member_code or ""), where.get(e.partner_code or "")
     district = e.region_code if e.region_code in district_codes else home and home.district
     if not district:
         return
     n = e.quantity or 1
-    # A search that finds nothing logs search_zero besides search: each is counted once.
-    if e.kind in (usage.SEARCH, usage.SEARCH_ZERO):
-        measure = f.SEARCHES if e.kind == usage.SEARCH else f.ZERO_SEARCHES
-        rollup.add(month, measure, district, home.type if home else "", clc_class(e.clc_class), n)
+    if e.kind in SEARCH_KINDS:
+        fold_search(rollup, e.kind, month, home, district, e.clc_class, n)
     elif home is None:
         return
     elif e.kind == usage.ILL_REQUESTED:  # once per request, when its first lender is asked

@@ -58,6 +58,6 @@ def test_rollup_then_report(runner, db, settings_overrides):
     _seed(settings_overrides)
     result = runner.invoke(main, ["report", "rollup", "--period", "2026-03"])
     assert result.exit_code == 0, result.output
-    assert "Rolled up 13 events of 2026-03 (1 month)" in result.output
+    assert "Rolled up 12 events of 2026-03 (1 month)" in result.output
     bad = runner.invoke(main, ["report", "rollup", "--period", "March"])
     assert bad.exit_code == 2 and "is not a period" in bad.output

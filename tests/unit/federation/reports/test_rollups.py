@@ -36,7 +36,9 @@ def test_a_report_from_roll_ups_equals_the_report_from_raw_events(seeded, allian
     raw = report_json(seeded, alliance)
     with seeded.session() as session:
         summary = refresh_rollups(session, alliance, MONTHS)
-    assert summary.events == 13  # the seed's events of February and March (Yantai time)
+    # the seed's requests, fills, cancellations and searches of February and March (Yantai
+    # time); a lender's "no" (ill_unfilled) is not read
+    assert summary.events == 12
     assert report_json(seeded, alliance) == raw
 
 
@@ -63,3 +65,17 @@ def test_roll_ups_hold_no_title_or_request_identifier(seeded, alliance):
         rows = session.scalars(select(ReportRollup)).all()
     values = {str(getattr(r, c)) for r in rows for c in ("district", "library_type", "clc")}
     assert not {"c1", "c2", "c3", "muping-pl", "ytu"} & values
+
+
+def test_search_counts_come_from_the_statistics_roll_up(seeded, alliance):
+    from federation.usage import SEARCH, SEARCH_ZERO
+
+    with seeded.session() as session:
+        refresh_rollups(session, alliance, MONTHS)  # brings usage_rollups up to date too
+        session.execute(delete(UsageEvent).where(UsageEvent.kind.in_((SEARCH, SEARCH_ZERO))))
+    with seeded.session() as session:
+        refresh_rollups(session, alliance, MONTHS)  # raw searches are gone: only stats has them
+    tables = report_json(seeded, alliance)["tables"]
+    unmet = {r["district"]: r for r in next(t for t in tables if t["id"] == "unmet")["rows"]}
+    assert unmet["qixia"]["zero_result_searches"] == 1
+    assert unmet["muping"]["zero_result_share"] == 0.5
