@@ -61,3 +61,16 @@ def test_rollup_then_report(runner, db, settings_overrides):
     assert "Rolled up 12 events of 2026-03 (1 month)" in result.output
     bad = runner.invoke(main, ["report", "rollup", "--period", "March"])
     assert bad.exit_code == 2 and "is not a period" in bad.output
+
+
+def test_the_nightly_job_rolls_up_last_month_and_this_month(db, settings_overrides, monkeypatch):
+    from datetime import datetime
+
+    from federation.reports.tasks import recent_months, rollup_job
+
+    assert recent_months(datetime(2026, 1, 5)) == ["2025-12", "2026-01"]
+    for key, value in settings_overrides.items():
+        monkeypatch.setenv(f"FEDERATION_{key}", value)
+    _seed(settings_overrides)
+    summary = rollup_job()
+    assert len(summary.months) == 2 and summary.rows > 0  # the titles-held snapshot at least
