@@ -156,3 +156,16 @@ def test_the_print_layout_in_the_browser_links_its_styles_and_files_carry_them_i
     page = coordinator.get("/reports/gaps?period=2026&print=1").get_data(as_text=True)
     assert "<style>" not in page and "css/reports.css" in page  # the CSP refuses inline styles
     assert "Content-Security-Policy" in coordinator.get("/reports/gaps?period=2026").headers
+
+
+def test_signed_in_coordinators_find_the_report_in_the_header(app):
+    from tests.support.accounts import sign_in_as
+
+    coordinator, reader = app.test_client(), app.test_client()
+    sign_in_as(coordinator, app, Role.COORDINATOR)
+    sign_in_as(reader, app, Role.READER, "ytlib")
+    link = 'href="/reports/gaps">服务差距</a>'
+    assert link in coordinator.get("/").get_data(as_text=True)
+    assert link not in reader.get("/").get_data(as_text=True)
+    assert coordinator.get("/reports/gaps?period=2026").status_code == 200
+    assert reader.get("/reports/gaps?period=2026").status_code == 403
