@@ -68,7 +68,7 @@ def _args() -> tuple[str, str | None, str | None]:
     period = (request.args.get("period") or str(datetime.now(tz).year)).strip()[:20]
     district = request.args.get("district") or None
     type_ = request.args.get("type") or None
-    codes = {r.code for r in _alliance().regions}
+    codes = {d.code for d in districts_of(_alliance())}  # districts and counties only
     if district is not None and district not in codes:
         raise ReportRequestError(_("Unknown district %(code)s; choose one from the list.",
                                    code=district[:40]))  # fmt: skip

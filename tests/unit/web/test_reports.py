@@ -62,7 +62,15 @@ def test_a_period_without_data_says_so(coordinator):
 
 
 @pytest.mark.parametrize(
-    "query", ["period=2026-13", "period=%3Cscript%3E", "district=nowhere", "type=prison"]
+    "query",
+    [
+        "period=2026-13",
+        "period=%3Cscript%3E",
+        "district=nowhere",
+        "district=yantai",
+        "type=prison",
+        "period=2026&district=%00",
+    ],
 )
 def test_bad_filters_get_one_clear_line_not_a_500(coordinator, query):
     response = coordinator.get(f"/reports/gaps?{query}")
