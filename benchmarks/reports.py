@@ -99,8 +99,10 @@ def rollups(facts: Facts, events: int, rng: random.Random) -> None:
 
 
 def _fill(r, kind: str, month: str, lib: Library, n: int, rng, libs) -> None:
-    per_class = _split(n, [1.0] * 8, rng)
-    classes = rng.sample(CLASSES, 8)
+    # As the fold keeps them: searches and requests by CLC class (demand), the rest as totals.
+    by_class = kind in ("search", "requested")
+    per_class = _split(n, [1.0] * 8, rng) if by_class else [n]
+    classes = rng.sample(CLASSES, 8) if by_class else [""]
     measure = {
         "search": f.SEARCHES,
         "search_zero": f.ZERO_SEARCHES,

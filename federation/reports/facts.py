@@ -81,12 +81,23 @@ class Rollup:
     counts: Counter = field(default_factory=Counter)  # (month, measure, district, type, class)
     turnaround: dict = field(default_factory=dict)  # (month, district, type) -> Counter[hours]
     distance: dict = field(default_factory=dict)  # (month, district, type) -> Counter[km]
+    _by_month: dict | None = field(default=None, repr=False, compare=False)
+
+    def by_month(self) -> dict[str, list]:
+        """Return the counts grouped by month (built once: a report sums months many times)."""
+        if self._by_month is None:
+            grouped: dict[str, list] = {}
+            for item in self.counts.items():
+                grouped.setdefault(item[0][0], []).append(item)
+            self._by_month = grouped
+        return self._by_month
 
     def add(
         self, month: str, measure: str, district: str, type_: str, clc: str = NO_CLASS, n: int = 1
     ) -> None:
         """Count ``n`` under one key."""
         self.counts[(month, measure, district, type_, clc or NO_CLASS)] += n
+        self._by_month = None
 
     def add_hours(self, month: str, district: str, type_: str, hours: float, n: int = 1) -> None:
         """Add a turnaround (whole hours, rounded up) to the histogram."""

@@ -50,14 +50,15 @@ class Scope:
         return out
 
     def _sum(self) -> None:
-        months = set(self.months)
         totals: Counter = Counter()
         by_class: Counter = Counter()
-        for (month, measure, district, type_, clc), n in self.facts.rollup.counts.items():
-            if month in months and self._type_ok(type_):
-                totals[(measure, district)] += n
-                if clc:
-                    by_class[(measure, district, clc)] += n
+        by_month = self.facts.rollup.by_month()
+        for month in self.months:
+            for (_month, measure, district, type_, clc), n in by_month.get(month, ()):
+                if self._type_ok(type_):
+                    totals[(measure, district)] += n
+                    if clc:
+                        by_class[(measure, district, clc)] += n
         self._totals, self._by_class = totals, by_class
 
     def _type_ok(self, type_: str) -> bool:

@@ -108,6 +108,7 @@ def read_rollups(session: Session, facts: Facts, keys: list[str]) -> None:
     same: dict[str, str] = {}
     for row in session.execute(query.execution_options(yield_per=BATCH)):
         _apply(facts, tuple(same.setdefault(v, v) if isinstance(v, str) else v for v in row))
+    facts.rollup._by_month = None  # counts were added directly
 
 
 def load_facts(session: Session, alliance: Alliance, months: list[str]) -> Facts:

@@ -169,8 +169,11 @@ def fold_search(
     rollup: Rollup, kind: str, month: str, home: Library | None, district: str, clc, n: int
 ) -> None:
     """Count searches (a search that finds nothing logs search_zero besides search)."""
-    measure = f.SEARCHES if kind == usage.SEARCH else f.ZERO_SEARCHES
-    rollup.add(month, measure, district, home.type if home else "", clc_class(clc), n)
+    type_ = home.type if home else ""
+    if kind == usage.SEARCH:  # by class: demand; the zero-result share needs totals only
+        rollup.add(month, f.SEARCHES, district, type_, clc_class(clc), n)
+    else:
+        rollup.add(month, f.ZERO_SEARCHES, district, type_, n=n)
 
 
 def _fold(rollup: Rollup, e: UsageEvent, month: str, where, district_codes, titles) -> None:
@@ -186,7 +189,7 @@ def _fold(rollup: Rollup, e: UsageEvent, month: str, where, district_codes, titl
     elif e.kind == usage.ILL_REQUESTED:  # once per request, when its first lender is asked
         _fold_request(rollup, e, month, home, where, titles)
     elif e.kind == usage.ILL_FILLED:
-        _fold_filled(rollup, e, month, home, partner, titles)
+        _fold_filled(rollup, e, month, home, partner)
     elif e.kind == usage.ILL_CANCELLED:
         rollup.add(month, f.CANCELLED, home.district, home.type, n=n)
     # ill_unfilled is one lender's "no" (the rota moves on), not a request left unmet.
@@ -209,9 +212,9 @@ def _fold_request(rollup: Rollup, e, month: str, home: Library, where, titles: T
         rollup.add_km(month, home.district, home.type, km, n)
 
 
-def _fold_filled(rollup: Rollup, e, month: str, home: Library, partner, titles: Titles) -> None:
+def _fold_filled(rollup: Rollup, e, month: str, home: Library, partner) -> None:
     n = e.quantity or 1
-    rollup.add(month, f.FILLED, home.district, home.type, _class_of(e, titles), n)
+    rollup.add(month, f.FILLED, home.district, home.type, n=n)
     if e.value is not None:  # hours from asking the lender that supplied to the supply
         rollup.add_hours(month, home.district, home.type, e.value, n)
     if partner is not None:
