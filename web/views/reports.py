@@ -52,6 +52,14 @@ TYPE_LABELS = {
     "school": _l("school libraries"),
     "community": _l("community libraries"),
 }
+# The reader feedback form's categories (web/views/feedback.py), as the report names them.
+FEEDBACK_LABELS = {
+    "search": _l("Searching the catalogue"),
+    "record": _l("A record or its details"),
+    "service": _l("A library's service"),
+    "other": _l("Something else"),
+    "*": _l("All categories"),
+}
 CSS = Path(__file__).resolve().parents[1] / "static" / "css" / "reports.css"
 
 
@@ -144,6 +152,7 @@ def _common() -> dict:
         "types": LIBRARY_TYPES,
         "type_labels": TYPE_LABELS,
         "map_labels": MAP_LABELS,
+        "feedback_labels": FEEDBACK_LABELS,
         "gap_share": _alliance().reports.gap_share,
     }
 
