@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request
-from flask_babel import Babel
+from flask import Blueprint, Flask, current_app, g, redirect, request
+from flask_babel import Babel, get_translations
 
 LOCALES = ("zh_CN", "en")
 COOKIE = "lang"
@@ -46,6 +46,7 @@ def switch(code: str):
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel and the language switch."""
     Babel(app, locale_selector=select_locale, default_timezone="Asia/Shanghai")
+    _install_request_translations(app)
     app.register_blueprint(bp)
 
     @app.context_processor
@@ -53,3 +54,26 @@ def init_app(app: Flask) -> None:
         locale = select_locale()
         other = "en" if locale == "zh_CN" else "zh_CN"
         return {"locale": locale, "other_locale": other, "html_lang": locale.replace("_", "-")}
+
+
+def request_translations():
+    """Return this request's translations, looked up once per request and kept on ``g``."""
+    found = g.get("_translations")
+    if found is None:
+        found = g._translations = get_translations()
+    return found
+
+
+def _install_request_translations(app: Flask) -> None:
+    """Make templates' _() use :func:`request_translations`.
+
+    Flask-Babel's own callables resolve the locale and domain again for every string; a
+    results page has some forty strings, and that lookup was a measurable share of its time.
+    """
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+    )

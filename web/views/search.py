@@ -4,6 +4,7 @@ the record page with holdings nearest first, merge evidence, citations and JSON-
 from __future__ import annotations
 
 import atexit
+import time
 from dataclasses import dataclass, field
 
 from flask import (
@@ -131,8 +132,25 @@ class Directory:
         return (place.latitude, place.longitude) if place else None
 
 
+DIRECTORY_TTL_S = 60.0
+
+
 def load_directory(locale: str) -> Directory:
-    """Read the members and districts a reader can choose and see named."""
+    """Return the members and districts a reader can choose and see named (cached briefly).
+
+    Read on every results page; members change a few times a year, so each worker keeps the
+    directory for DIRECTORY_TTL_S seconds instead of querying the database per request.
+    """
+    cache = current_app.extensions.setdefault("federation.directory", {})
+    found = cache.get(locale)
+    now = time.monotonic()
+    if found is None or found[0] < now:
+        found = cache[locale] = (now + DIRECTORY_TTL_S, read_directory(locale))
+    return found[1]
+
+
+def read_directory(locale: str) -> Directory:
+    """Read the members and districts from the database."""
     directory = Directory(locale)
     spots: dict[str, list[Place]] = {}
     with get_db().session() as session:
@@ -290,8 +308,30 @@ def results():
         url_with=url_with,
         safe_highlight=safe_highlight,
         page_count=_page_count(result),
+        facet_rows=facet_rows(result, directory),
     )
     return remember_home(make_response(page, status), home)
+
+
+def facet_rows(result: SearchResult | None, directory: Directory) -> list[tuple[str, list]]:
+    """Return each non-empty facet as (legend, [(facet:value, label, count, checked)]).
+
+    Built here rather than in the template: some eighty buckets per page made the template's
+    per-bucket calls a visible share of the page's time.
+    """
+    if result is None:
+        return []
+    chosen = set(request.args.getlist("f"))
+    rows = []
+    for facet, buckets in result.facets.items():
+        if buckets:
+            items = [
+                (f"{facet}:{value}", facet_label(directory, facet, value), count,
+                 f"{facet}:{value}" in chosen)
+                for value, count in buckets
+            ]  # fmt: skip
+            rows.append((str(FACET_LABELS.get(facet, facet)), items))
+    return rows
 
 
 def _page_count(result: SearchResult | None) -> int:
@@ -318,8 +358,10 @@ def availability_line(doc: ClusterDoc, directory: Directory, home: str | None) -
     candidates = available or holdings
     if point is not None and candidates:
         near = min(candidates, key=lambda h: _distance_or_far(h, point))
-        info.nearest = _holding_name(near, directory.locale)
-        info.nearest_km = holding_distance(near, point)
+        distance = holding_distance(near, point)
+        if distance is not None:  # holdings without coordinates have no "nearest"
+            info.nearest = _holding_name(near, directory.locale)
+            info.nearest_km = distance
     return info
 
 

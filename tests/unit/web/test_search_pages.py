@@ -170,6 +170,18 @@ def test_nearest_library_follows_the_chosen_home_and_is_remembered(client, catal
     assert "nearest: Yantai Library" in again
 
 
+def test_holdings_without_coordinates_have_no_nearest_but_the_page_answers(app, client, catalogue):
+    unplaced = {k: v for k, v in _holding("ytu", "Q1").items() if k not in ("latitude", "longitude")}
+    backend = app.extensions["federation.search"]
+    backend.index_documents([_doc("c-unplaced", "Unplaced atlas", 2020, [unplaced])])
+    backend.commit()
+    response = client.get("/search?q=atlas&lang=en&home=ytlib")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "available at 1 library" in body
+    assert "nearest:" not in body
+
+
 def test_hostile_title_is_plain_text_on_the_results_page(client, catalogue):
     body = client.get("/search?q=library&f=member:ytu&lang=en").get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
