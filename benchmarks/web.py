@@ -84,7 +84,7 @@ def prepare_instance(root: Path, clusters: int, members: int) -> Path:
 
 
 def placed(doc: dict) -> dict:
-    """Give each holding its library's coordinates (spread over the demo city), as real ones have."""
+    """Give each holding its library's coordinates (spread over the demo city), like real ones."""
     for holding in doc["holdings"]:
         n = int(holding["member"][1:])
         holding["latitude"] = 37.35 + (n * 37 % 100) / 250
@@ -176,9 +176,10 @@ def run_wrk(port: int, urls: list[str], duration: int, connections: int) -> dict
         lua, listing = Path(tmp) / "mix.lua", Path(tmp) / "urls.txt"
         lua.write_text(LUA, encoding="utf-8")
         listing.write_text("\n".join(urls) + "\n", encoding="utf-8")
+        cmd = [WRK, "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
+               "-s", str(lua), f"http://127.0.0.1:{port}"]  # fmt: skip
         out = subprocess.run(
-            [WRK, "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
-             "-s", str(lua), f"http://127.0.0.1:{port}"],  # fmt: skip
+            cmd,
             env={**os.environ, "WEB_BENCH_URLS": str(listing)},
             capture_output=True,
             text=True,

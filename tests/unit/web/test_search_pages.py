@@ -171,7 +171,8 @@ def test_nearest_library_follows_the_chosen_home_and_is_remembered(client, catal
 
 
 def test_holdings_without_coordinates_have_no_nearest_but_the_page_answers(app, client, catalogue):
-    unplaced = {k: v for k, v in _holding("ytu", "Q1").items() if k not in ("latitude", "longitude")}
+    unplaced = _holding("ytu", "Q1")
+    del unplaced["latitude"], unplaced["longitude"]
     backend = app.extensions["federation.search"]
     backend.index_documents([_doc("c-unplaced", "Unplaced atlas", 2020, [unplaced])])
     backend.commit()
