@@ -21,13 +21,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from federation import usage
 from federation.members import list_members
 from search.backends import backend_from_settings
 from search.documents import FACET_FIELDS, ClusterDoc
 from search.interfaces import SearchBackend, SearchBackendError
 from search.query import SORTS, QueryError, SearchQuery, SearchResult
 from web import get_db
+from web import usage as web_usage
 from web.i18n import select_locale
+from web.usage import usage_buffer
 from web.views.home import TYPE_LABELS
 from web.views.search_export import holding_distance, safe_highlight
 
@@ -85,6 +88,7 @@ def init_app(app: Flask) -> None:
     backend = backend_from_settings(app.extensions["federation.settings"])
     app.extensions["federation.search"] = backend
     atexit.register(backend.close)
+    web_usage.init_app(app)
     app.jinja_env.globals["indexed_title_count"] = indexed_title_count
     from web.views import search_record  # noqa: F401  (adds the record pages to ``bp``)
 
@@ -121,11 +125,20 @@ class Directory:
     locale: str
     members: dict[str, Place] = field(default_factory=dict)
     regions: dict[str, str] = field(default_factory=dict)
+    member_regions: dict[str, str] = field(default_factory=dict)  # member code -> region code
     districts: dict[str, Place] = field(default_factory=dict)  # "district:<code>" -> centre
 
     def member_name(self, code: str) -> str:
         place = self.members.get(code) or self.districts.get(code)
         return place.name if place else code
+
+    def place_codes(self, home: str | None) -> tuple[str | None, str | None]:
+        """Return (member code, region code) of a chosen home: a library, a district or none."""
+        if home and home.startswith("district:"):
+            return None, home.removeprefix("district:")
+        if home in self.member_regions:
+            return home, self.member_regions[home]
+        return None, None
 
     def point(self, home: str | None) -> tuple[float, float] | None:
         place = self.members.get(home or "") or self.districts.get(home or "")
@@ -158,6 +171,7 @@ def read_directory(locale: str) -> Directory:
             place = Place(m.name(locale), m.latitude, m.longitude)
             directory.members[m.code] = place
             directory.regions[m.region_code] = m.region.name(locale)
+            directory.member_regions[m.code] = m.region_code
             spots.setdefault(m.region_code, []).append(place)
     for code, places in spots.items():
         # A district's centre: the mean of its libraries (close enough within one city).
@@ -290,8 +304,10 @@ def results():
         current_app.logger.warning("search failed: %s", exc)
         query, error, status = None, _("Search is unavailable right now."), 503
     relaxed = None
-    if result is not None and result.total == 0 and query is not None:
-        relaxed = relaxed_query(query.text)
+    if result is not None and query is not None:
+        count_search(query, result, directory.place_codes(home))
+        if result.total == 0:
+            relaxed = relaxed_query(query.text)
     page = render_template(
         "search/results.html",
         query=query,
@@ -332,6 +348,35 @@ def facet_rows(result: SearchResult | None, directory: Directory) -> list[tuple[
             ]  # fmt: skip
             rows.append((str(FACET_LABELS.get(facet, facet)), items))
     return rows
+
+
+def count_search(
+    query: SearchQuery, result: SearchResult, place: tuple[str | None, str | None]
+) -> None:
+    """Count a search (and a zero-result one) for the statistics; later pages are not counted.
+
+    ``value`` is the number of titles found; ``ref`` names the facets used ("facets:a,b").
+    """
+    if query.page != 1:
+        return
+    member, region = place
+    fields = {
+        "member_code": member,
+        "region_code": region,
+        "clc_class": clc_main_class(query),
+        "value": float(result.total),
+        "ref": ("facets:" + ",".join(sorted(query.filters)))[:64] if query.filters else None,
+    }
+    usage_buffer().add(usage.SEARCH, **fields)
+    if result.total == 0:
+        usage_buffer().add(usage.SEARCH_ZERO, **fields)
+
+
+def clc_main_class(query: SearchQuery) -> str | None:
+    """Return the CLC main class (one letter) a search was limited to, if any."""
+    chosen = query.filters.get("class") or [request.args.get("class") or ""]
+    first = chosen[0].strip()[:1].upper()
+    return first if first.isascii() and first.isalpha() else None
 
 
 def _page_count(result: SearchResult | None) -> int:
