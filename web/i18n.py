@@ -24,6 +24,14 @@ def select_locale() -> str:
     return current_app.config["FEDERATION_DEFAULT_LOCALE"]
 
 
+def _remember_lang_argument(response):
+    """Keep a language chosen with ?lang= for the next pages too (forms, links without it)."""
+    chosen = request.args.get("lang")
+    if chosen in LOCALES and request.cookies.get(COOKIE) != chosen:
+        response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
 def _safe_next(target: str | None) -> str:
     """Allow only a path on this site as the place to go back to (no open redirect)."""
     if not target:
@@ -48,6 +56,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, default_timezone="Asia/Shanghai")
     _install_request_translations(app)
     app.register_blueprint(bp)
+    app.after_request(_remember_lang_argument)
 
     @app.context_processor
     def _locale_context():

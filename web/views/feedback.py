@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
@@ -27,7 +27,6 @@ from web.views.search import load_directory
 
 bp = Blueprint("feedback", __name__)
 
-ALLIANCE_TZ = ZoneInfo("Asia/Shanghai")
 MAX_MESSAGE = 2000
 LIST_LIMIT = 200
 CATEGORIES = {
@@ -122,8 +121,8 @@ class Period:
 PERIOD_RE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
 
 
-def parse_period(text: str) -> Period | None:
-    """Read "2026", "2026-11" or "2026-Q4" as a span in the alliance's time zone; else None."""
+def parse_period(text: str, zone: ZoneInfo) -> Period | None:
+    """Read "2026", "2026-11" or "2026-Q4" as a span in time zone ``zone``; else None."""
     match = PERIOD_RE.match(text.strip())
     if not match:
         return None
@@ -135,8 +134,8 @@ def parse_period(text: str) -> Period | None:
     else:
         first, months = 1, 12
     end_month = first + months
-    start = datetime(year, first, 1, tzinfo=ALLIANCE_TZ)
-    end = datetime(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1, tzinfo=ALLIANCE_TZ)
+    start = datetime(year, first, 1, tzinfo=zone)
+    end = datetime(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1, tzinfo=zone)
     return Period(text.strip(), start.astimezone(UTC), end.astimezone(UTC))
 
 
@@ -157,7 +156,8 @@ def listing():
     directory = load_directory(select_locale())
     period_text = request.args.get("period", "").strip()
     member = request.args.get("member", "").strip()
-    period = parse_period(period_text) if period_text else None
+    zone = alliance_zone()
+    period = parse_period(period_text, zone) if period_text else None
     error = None
     if period_text and period is None:
         error = _("Write the period as a year (2026), a month (2026-11) or a quarter (2026-Q4).")
@@ -171,13 +171,27 @@ def listing():
             newest = base.order_by(ReaderFeedback.created_at.desc(), ReaderFeedback.id.desc())
             rows = list(session.scalars(newest.limit(LIST_LIMIT)))
             session.expunge_all()
-    return render_template("feedback/list.html", rows=rows, total=total, limit=LIST_LIMIT,
-                           period=period_text, member=member, error=error,
-                           directory=directory, categories=CATEGORIES,
-                           local_time=_local_time), 400 if error else 200  # fmt: skip
+    page = render_template(
+        "feedback/list.html",
+        rows=rows,
+        total=total,
+        limit=LIST_LIMIT,
+        period=period_text,
+        member=member,
+        error=error,
+        directory=directory,
+        categories=CATEGORIES,
+        local_time=lambda moment: _local_time(moment, zone),
+    )
+    return page, 400 if error else 200
 
 
-def _local_time(moment: datetime) -> str:
+def alliance_zone() -> ZoneInfo:
+    """Return the alliance's time zone (periods and times on screen are local)."""
+    return ZoneInfo(current_app.extensions["federation.alliance"].time_zone)
+
+
+def _local_time(moment: datetime, zone: ZoneInfo) -> str:
     if moment.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(ALLIANCE_TZ).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")

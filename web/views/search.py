@@ -4,6 +4,7 @@ the record page with holdings nearest first, merge evidence, citations and JSON-
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from search.backends import backend_from_settings
 from search.documents import FACET_FIELDS, ClusterDoc
 from search.interfaces import SearchBackend, SearchBackendError
 from search.query import SORTS, QueryError, SearchQuery, SearchResult
+from search.suggest import suggest_spelling
 from web import get_db
 from web import usage as web_usage
 from web.i18n import select_locale
@@ -303,17 +305,21 @@ def results():
     except SearchBackendError as exc:
         current_app.logger.warning("search failed: %s", exc)
         query, error, status = None, _("Search is unavailable right now."), 503
-    relaxed = None
+    relaxed = suggestion = None
     if result is not None and query is not None:
         count_search(query, result, directory.place_codes(home))
         if result.total == 0:
             relaxed = relaxed_query(query.text)
+        suggestion = better_spelling(query, result)
     page = render_template(
         "search/results.html",
         query=query,
         result=result,
         error=error,
         relaxed=relaxed,
+        suggestion=suggestion,
+        suggestion_url=suggestion and url_with(q=suggestion, **dict.fromkeys(ADVANCED_FIELDS)),
+        hidden_filters=hidden_filters(query, result),
         directory=directory,
         home=home,
         availability=lambda doc: availability_line(doc, directory, home),
@@ -348,6 +354,37 @@ def facet_rows(result: SearchResult | None, directory: Directory) -> list[tuple[
             ]  # fmt: skip
             rows.append((str(FACET_LABELS.get(facet, facet)), items))
     return rows
+
+
+FEW_RESULTS = 3  # at most this many titles found: offer a spelling suggestion
+
+
+def better_spelling(query: SearchQuery, result: SearchResult) -> str | None:
+    """Return a respelt query for a page with few results, if it finds more titles."""
+    if result.total > FEW_RESULTS or query.page != 1 or not query.text:
+        return None
+    try:
+        suggestion = suggest_spelling(get_backend(), query.text)
+        if suggestion is None:
+            return None
+        probe = dataclasses.replace(query, text=suggestion, facets=[], page_size=1,
+                                    highlight=False)  # fmt: skip
+        return suggestion if get_backend().search(probe).total > result.total else None
+    except (QueryError, SearchBackendError) as exc:  # a suggestion is a nicety: never an error
+        current_app.logger.info("no spelling suggestion for %r: %s", query.text, exc)
+        return None
+
+
+def hidden_filters(query: SearchQuery | None, result: SearchResult | None) -> list[str]:
+    """Return the chosen filters the facet lists do not show, so the form still sends them."""
+    if query is None:
+        return list(dict.fromkeys(request.args.getlist("f")))
+    shown = {
+        f"{facet}:{value}" for facet, buckets in (result.facets if result else {}).items()
+        for value, _count in buckets
+    }  # fmt: skip
+    chosen = [f"{facet}:{v}" for facet, values in query.filters.items() for v in values]
+    return [fv for fv in chosen if fv not in shown]
 
 
 def count_search(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from tests.conftest import DEMO_ALLIANCE
 from web.identity import set_actor_loader
 from web.views.feedback import parse_period
 
+BEIJING = ZoneInfo("Asia/Shanghai")
 HOSTILE = '<script>alert(1)</script> " onmouseover="x'
 
 
@@ -158,15 +160,15 @@ def test_bad_filters_get_a_message(app, client, feedback, query):
     assert 'role="alert"' in response.get_data(as_text=True)
 
 
-def test_periods_are_whole_months_quarters_and_years_in_beijing_time():
-    q4 = parse_period("2026-Q4")
+def test_periods_are_whole_months_quarters_and_years_in_the_alliances_time_zone():
+    q4 = parse_period("2026-Q4", BEIJING)
     assert (q4.start, q4.end) == (
         datetime(2026, 9, 30, 16, tzinfo=UTC), datetime(2026, 12, 31, 16, tzinfo=UTC),
     )  # fmt: skip
-    dec = parse_period("2026-12")
+    dec = parse_period("2026-12", BEIJING)
     assert dec.end == datetime(2026, 12, 31, 16, tzinfo=UTC)
-    assert parse_period("2026").start == datetime(2025, 12, 31, 16, tzinfo=UTC)
-    assert parse_period("26-1") is None
+    assert parse_period("2026", BEIJING).start == datetime(2025, 12, 31, 16, tzinfo=UTC)
+    assert parse_period("26-1", BEIJING) is None
 
 
 def test_feedback_rows_count_matches_what_was_sent(client, db, members):
