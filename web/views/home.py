@@ -17,6 +17,7 @@ from federation.members import AllianceOverview, alliance_overview
 from federation.models import HarvestRun
 from web import get_db
 from web.i18n import select_locale
+from web.identity import public
 
 bp = Blueprint("home", __name__)
 
@@ -131,6 +132,7 @@ def last_harvests(session: Session, time_zone: str) -> dict[str, str]:
 
 
 @bp.get("/")
+@public
 def index():
     """Show every member library on a district overview, with when each was last harvested."""
     locale = select_locale()

@@ -32,6 +32,7 @@ from search.suggest import suggest_spelling
 from web import get_db
 from web import usage as web_usage
 from web.i18n import select_locale
+from web.identity import public
 from web.usage import usage_buffer
 from web.views.home import TYPE_LABELS
 from web.views.search_export import holding_distance, safe_highlight
@@ -289,6 +290,7 @@ def relaxed_query(text: str) -> str | None:
 
 
 @bp.get("/search")
+@public
 def results():
     """Show a page of hits with facets, applied-filter chips, sort and paging."""
     locale = select_locale()

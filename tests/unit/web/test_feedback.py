@@ -28,6 +28,15 @@ def members(db):
         import_alliance(s, load_alliance(DEMO_ALLIANCE))
 
 
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def post(client, data: dict, path: str = "/feedback"):
+    """Send the form as a browser would: the CSRF token comes from the form page."""
+    token = TOKEN.search(client.get("/feedback").get_data(as_text=True)).group(1)
+    return client.post(path, data={"csrf_token": token, **data})
+
+
 def _rows(db) -> list[ReaderFeedback]:
     with db.session() as s:
         rows = list(s.scalars(select(ReaderFeedback).order_by(ReaderFeedback.id)))
@@ -54,10 +63,11 @@ def test_every_page_links_to_the_form_with_the_page_it_came_from(client, members
 def test_feedback_is_stored_with_library_and_district_but_nothing_about_the_reader(
     client, db, members
 ):
-    response = client.post(
+    response = post(
+        client,
+        {"category": "service", "message": "  More opening hours please  ",
+         "member": "ytlib", "page": "/search?q=river"},
         "/feedback?lang=en",
-        data={"category": "service", "message": "  More opening hours please  ",
-              "member": "ytlib", "page": "/search?q=river"},
     )  # fmt: skip
     assert response.status_code == 200
     assert "Thank you" in response.get_data(as_text=True)
@@ -69,7 +79,7 @@ def test_feedback_is_stored_with_library_and_district_but_nothing_about_the_read
 
 
 def test_the_library_is_optional(client, db, members):
-    assert client.post("/feedback", data={"category": "search", "message": "ok"}).status_code == 200
+    assert post(client, {"category": "search", "message": "ok"}).status_code == 200
     assert [(r.member_code, r.region_code) for r in _rows(db)] == [(None, None)]
 
 
@@ -84,7 +94,7 @@ def test_the_library_is_optional(client, db, members):
     ],
 )
 def test_mistakes_are_explained_and_nothing_is_lost_or_stored(client, db, members, data, says):
-    response = client.post("/feedback?lang=en", data=data)
+    response = post(client, data, "/feedback?lang=en")
     body = response.get_data(as_text=True)
     assert response.status_code == 400
     assert says in body
@@ -95,7 +105,7 @@ def test_mistakes_are_explained_and_nothing_is_lost_or_stored(client, db, member
 
 
 def test_page_outside_the_site_is_not_kept(client, db, members):
-    client.post("/feedback", data={"category": "other", "message": "x", "page": "//evil.example/"})
+    post(client, {"category": "other", "message": "x", "page": "//evil.example/"})
     assert [r.page for r in _rows(db)] == [""]
 
 
@@ -173,6 +183,12 @@ def test_periods_are_whole_months_quarters_and_years_in_the_alliances_time_zone(
 
 def test_feedback_rows_count_matches_what_was_sent(client, db, members):
     for n in range(3):
-        client.post("/feedback", data={"category": "record", "message": f"note {n}"})
+        post(client, {"category": "record", "message": f"note {n}"})
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(ReaderFeedback)) == 3
+
+
+def test_a_post_without_the_forms_token_is_refused_and_stores_nothing(client, db, members):
+    response = client.post("/feedback", data={"category": "search", "message": "forged"})
+    assert response.status_code in (400, 403)
+    assert _rows(db) == []
