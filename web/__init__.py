@@ -26,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("federation").setLevel(settings["LOG_LEVEL"])
 
     from web import errors, i18n, security
-    from web.views import account, accounts_admin, admin, api, home, oai, sru
+    from web.views import account, accounts_admin, admin, api, feedback, home, oai, sru
     from web.views import search as search_pages
 
     i18n.init_app(app)
@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     app.register_blueprint(home.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(sru.bp)  # /sru and /opensearch.xml
