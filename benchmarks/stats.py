@@ -47,7 +47,14 @@ def measure(url: str, events: int, check: bool) -> dict:
     db.upgrade()
     started = time.perf_counter()
     with db.session() as session:
+        # Bulk load as a DBA would: the index is built once afterwards, not row by row.
+        session.execute(text("DROP INDEX ix_usage_events_kind_occurred"))
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(text("PRAGMA cache_size = -262144"))  # 256 MB
         generate_events(session, events, MEMBERS)
+        session.execute(
+            text("CREATE INDEX ix_usage_events_kind_occurred ON usage_events (kind, occurred_at)")
+        )
     generate_s = time.perf_counter() - started
     with db.session() as session:
         started = time.perf_counter()
