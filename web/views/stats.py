@@ -158,7 +158,9 @@ def member(code: str):
         return download(
             _own_tables(code, rows, months), fmt, f"stats-{code}-{months.first}-{months.last}"
         )
-    charts = [_chart(name, code, monthly[name], months, codes) for name in CHARTED]
+    charts = [
+        (MEASURE_LABELS[name], _chart(name, code, monthly[name], months, codes)) for name in CHARTED
+    ]
     return render_template(
         "stats/member.html",
         code=code,
