@@ -691,5 +691,10 @@ def restore_command(ctx: Context, path: str, yes: bool) -> None:
     click.echo(f"Search index rebuilt: {written} cluster documents.")
 
 
+from federation.cli_stats import costs, stats  # noqa: E402  (they need the group above)
+
+main.add_command(stats)
+main.add_command(costs)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -44,6 +44,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sru.bp)  # /sru and /opensearch.xml
     app.register_blueprint(oai.bp)  # /oai: the union catalogue over OAI-PMH
     search_pages.init_app(app)  # the one search backend, and the reader search pages
+    from web.views import stats, stats_costs
+
+    app.register_blueprint(stats.bp, url_prefix="/stats")  # usage statistics (issue 7)
+    app.register_blueprint(stats_costs.bp, url_prefix="/stats/costs")  # cost sharing (issue 7)
     app.register_blueprint(account.bp)  # /sign-in, /sign-out, /account
     app.register_blueprint(accounts_admin.bp, url_prefix="/admin")  # /admin/accounts, /tokens
     security.check_declared(app)  # refuse to start with a view that declares no permission

@@ -179,8 +179,8 @@ class ShareWeights:
     """Weights of the variable part of the cost-sharing formula; they sum to 1."""
 
     alpha: float  # size (population served or FTE)
-    beta: float  # use of the shared services
-    gamma: float  # ILL items received
+    beta: float  # records contributed to the union catalogue
+    gamma: float  # usage of the platform (searches, record views, ILL requests)
 
 
 @dataclass(frozen=True)
@@ -208,6 +208,7 @@ class CostSharing:
     averaging_years: int
     ill_fees: IllFees = field(default_factory=IllFees)
     net_lender_pool: Decimal = Decimal("0.00")
+    pool_per_loan_part: float = 0.5  # of the pool, the part split per loan lent; rest: net lending
     district_subsidies: dict[str, Decimal] = field(default_factory=dict)  # region code -> CNY
     currency: str = "CNY"
 

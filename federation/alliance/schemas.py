@@ -324,7 +324,19 @@ class CostSharingSchema(StrictSchema):
     averaging_years = whole(1, "a number of years", 10, load_default=3)
     ill_fees = fields.Nested(IllFeesSchema, load_default=IllFees)
     net_lender_pool = money(load_default=0)
+    pool_per_loan_part = share(load_default=0.5)
     district_subsidies = fields.Dict(keys=af.Code(), values=money(), load_default=dict)
+
+    @validates_schema
+    def check_pool(self, data: dict, **kwargs: Any) -> None:
+        if "common_costs" not in data or "net_lender_pool" not in data:
+            return  # already reported by the field itself
+        if data["net_lender_pool"] > data["common_costs"]:
+            raise ValidationError(
+                f"the net-lender pool ({data['net_lender_pool']}) is paid out of the common "
+                f"costs ({data['common_costs']}); make it no larger than common_costs",
+                "net_lender_pool",
+            )
 
     @post_load
     def build(self, data: dict, **kwargs: Any) -> CostSharing:
