@@ -26,8 +26,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("federation").setLevel(settings["LOG_LEVEL"])
 
     from web import errors, i18n, security
-    from web.views import account, accounts_admin, admin, api, feedback, home, oai, reports, sru
-    from web.views import stats, stats_costs
+    from web.views import (
+        account,
+        accounts_admin,
+        admin,
+        api,
+        feedback,
+        home,
+        oai,
+        reports,
+        sru,
+        stats,
+        stats_costs,
+    )
     from web.views import search as search_pages
 
     i18n.init_app(app)
