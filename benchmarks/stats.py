@@ -5,7 +5,8 @@
 For each database the script generates N simulated events inside the database (not timed),
 times a plain full scan of them (``SELECT kind, COUNT(*), SUM(quantity) ... GROUP BY kind``, the
 baseline: the least any roll-up must read), then times ``rollup`` (set-based GROUP BY into
-usage_rollups) and a second, empty run (the high-water mark makes it cheap). ``--check``
+usage_rollups) and a second, empty run (the high-water mark makes it cheap); ``rollup_cpu_s`` is
+this process's CPU time (SQLite's whole work; PostgreSQL works in its server). ``--check``
 also runs the direct-count check afterwards (not timed). Prints one JSON object.
 """
 
@@ -47,7 +48,14 @@ def measure(url: str, events: int, check: bool) -> dict:
     db.upgrade()
     started = time.perf_counter()
     with db.session() as session:
+        # Bulk load as a DBA would: the index is built once afterwards, not row by row.
+        session.execute(text("DROP INDEX ix_usage_events_kind_occurred"))
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(text("PRAGMA cache_size = -262144"))  # 256 MB
         generate_events(session, events, MEMBERS)
+        session.execute(
+            text("CREATE INDEX ix_usage_events_kind_occurred ON usage_events (kind, occurred_at)")
+        )
     generate_s = time.perf_counter() - started
     with db.session() as session:
         started = time.perf_counter()
@@ -55,10 +63,10 @@ def measure(url: str, events: int, check: bool) -> dict:
             text("SELECT kind, COUNT(*), SUM(quantity) FROM usage_events GROUP BY kind")
         ).all()
         scan_s = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with db.session() as session:
         result = rollup(session)
-    rollup_s = time.perf_counter() - started
+    rollup_s, rollup_cpu_s = time.perf_counter() - started, time.process_time() - cpu
     started = time.perf_counter()
     with db.session() as session:
         rollup(session)
@@ -71,6 +79,8 @@ def measure(url: str, events: int, check: bool) -> dict:
         "generate_s": round(generate_s, 2),
         "scan_s": round(scan_s, 2),
         "rollup_s": round(rollup_s, 2),
+        # SQLite works inside this process: its CPU time is what a quiet machine would take.
+        "rollup_cpu_s": round(rollup_cpu_s, 2),
         "ratio_to_scan": round(rollup_s / scan_s, 2) if scan_s else None,
         "second_run_s": round(again_s, 3),
         "rolled_up_events": result.events,

@@ -128,6 +128,16 @@ def apportion(total: Decimal, weights: dict[str, Fraction]) -> dict[str, Decimal
     return {k: Decimal(v) * CENT for k, v in floors.items()}
 
 
+def shown(value: Fraction | int) -> str:
+    """Write an exact number for people: 0.3 rather than 3/10, ≈180666.67 when it does not end."""
+    value = Fraction(value)
+    for places in range(5):
+        scaled = value * 10**places
+        if scaled.denominator == 1:
+            return f"{Decimal(scaled.numerator).scaleb(-places)}"
+    return f"≈{money(value)}"
+
+
 def per_period(amount: Decimal, period: Period) -> Decimal:
     """Return a yearly amount's part for the period (months / 12), to the cent."""
     return money(exact(amount) * period.year_fraction / 12)
@@ -157,8 +167,9 @@ def share_lines(model: CostSharing, inputs: Inputs) -> list[Line]:
     lines = []
     for code, m in sorted(members.items()):
         basis = (
-            f"{costs} × [{b}/{n} + (1−{b}) × ({alpha} × {m.size}/{s_total} + {beta} × "
-            f"{m.records}/{r_total} + {gamma} × {m.usage}/{u_total})]"
+            f"{costs} × [{shown(b)}/{n} + (1−{shown(b)}) × ({shown(alpha)} × {shown(m.size)}/"
+            f"{shown(s_total)} + {shown(beta)} × {m.records}/{r_total} + {shown(gamma)} × "
+            f"{m.usage}/{u_total})]"
         )
         lines.append(
             Line("share", code, ALLIANCE, amounts.get(code, Decimal("0.00")), 0, basis, m.refs)

@@ -9,13 +9,18 @@ locked (its settlement period is final) is counted in the next open month and fl
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from federation.models import utcnow
+
+log = logging.getLogger("federation.stats")
 
 STATE = "usage_events"
 BATCH = 2_000_000
@@ -174,7 +179,7 @@ def _add_batch(session: Session, offset: int, targets: dict[str, str], lo: int, 
 def rollup(session: Session, *, offset_minutes: int = 480, batch: int = BATCH) -> RollupResult:
     """Add every event recorded since the last run to the monthly roll-ups (caller commits)."""
     lo = _claim_state(session)
-    hi = session.execute(text("SELECT MAX(id) FROM usage_events")).scalar() or 0
+    hi = _safe_max_id(session)
     if hi <= lo:
         return RollupResult(lo, lo, 0, 0)
     locked = set(session.execute(text("SELECT month FROM stats_locked_months")).scalars())
@@ -193,6 +198,26 @@ def rollup(session: Session, *, offset_minutes: int = 480, batch: int = BATCH) -
         text("SELECT COUNT(*) FROM usage_events WHERE id > :lo AND id <= :hi"), {"lo": lo, "hi": hi}
     ).scalar_one()
     return RollupResult(lo, hi, events, _late_count(session) - late_before)
+
+
+def _safe_max_id(session: Session) -> int:
+    """Return the highest event id below which every event is committed.
+
+    On PostgreSQL ids are handed out before commit, so a slow transaction may commit id 7 after
+    id 8 is visible; reading max(id) then would skip 7 for ever. A SHARE lock, taken and released
+    on a connection of its own, waits for every transaction still inserting events.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql" or not isinstance(bind, Engine):
+        return session.execute(text("SELECT MAX(id) FROM usage_events")).scalar() or 0
+    try:
+        with bind.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '30s'"))
+            conn.execute(text("LOCK TABLE usage_events IN SHARE MODE"))
+            return conn.execute(text("SELECT MAX(id) FROM usage_events")).scalar() or 0
+    except OperationalError:
+        log.warning("usage_events stayed locked for 30 s; rolling up to the visible maximum id")
+        return session.execute(text("SELECT MAX(id) FROM usage_events")).scalar() or 0
 
 
 def _late_count(session: Session) -> int:

@@ -195,9 +195,7 @@ def check_rollups(session: Session, *, offset_minutes: int = 480) -> list[str]:
     ]
 
 
-def monthly_by_member(
-    session: Session, measure: str, months: Months
-) -> dict[str, dict[str, int]]:
+def monthly_by_member(session: Session, measure: str, months: Months) -> dict[str, dict[str, int]]:
     """Return {month: {member: value}} of one measure, for medians month by month."""
     kind, side = MEASURES[measure]
     column = "member_code" if side == "member" else "partner_code"
@@ -213,3 +211,13 @@ def monthly_by_member(
     for month, code, total in rows:
         out[month][code] = int(total or 0)
     return dict(out)
+
+
+def simulated_events(session: Session, months: Months) -> int:
+    """Return how many simulated (demo) events the figures of ``months`` include."""
+    where, params = months.where()
+    found = session.execute(
+        text(f"SELECT SUM(events) FROM usage_rollups WHERE {where} AND simulated = true"),  # noqa: S608
+        params,
+    ).scalar()
+    return int(found or 0)

@@ -21,6 +21,7 @@ from federation.stats.services import (
     alliance_medians,
     figures,
     monthly_by_member,
+    simulated_events,
 )
 from web import get_db
 from web.identity import current_actor, require_member, requires
@@ -88,6 +89,7 @@ def members():
         per_member = figures(session, "member", months)
         by_district = figures(session, "district", months)
         by_type = figures(session, "type", months)
+        simulated = simulated_events(session, months)
     codes = _sorted_codes(per_member, sort, descending)
     tables = _member_tables(per_member, by_district, by_type, codes, months)
     if fmt := export_format():
@@ -102,6 +104,7 @@ def members():
         by_district=by_district,
         by_type=by_type,
         sort=sort,
+        simulated=simulated,
         descending=descending,
         formula=_formula(),
         member_name=_member_name,
@@ -147,6 +150,7 @@ def member(code: str):
     with get_db().session() as session:
         per_member = figures(session, "member", months)
         monthly = {name: monthly_by_member(session, name, months) for name in CHARTED}
+        simulated = simulated_events(session, months)
     own = per_member.get(code, {})
     medians = alliance_medians(per_member, codes)
     rows = _position_rows(code, own, medians, per_member, codes)
@@ -154,7 +158,9 @@ def member(code: str):
         return download(
             _own_tables(code, rows, months), fmt, f"stats-{code}-{months.first}-{months.last}"
         )
-    charts = [_chart(name, code, monthly[name], months, codes) for name in CHARTED]
+    charts = [
+        (MEASURE_LABELS[name], _chart(name, code, monthly[name], months, codes)) for name in CHARTED
+    ]
     return render_template(
         "stats/member.html",
         code=code,
@@ -164,6 +170,7 @@ def member(code: str):
         formula=_formula(),
         member_name=_member_name,
         labels=MEASURE_LABELS,
+        simulated=simulated,
     )
 
 

@@ -173,3 +173,10 @@ def test_the_alliance_file_refuses_a_pool_larger_than_the_common_costs():
     share = minimal.read_text(encoding="utf-8") + "  pool_per_loan_part: 1.5\n"
     with pytest.raises(AllianceFileError, match="pool_per_loan_part: a share must be at least 0"):
         load_alliance_text(share)
+
+
+def test_the_basis_of_a_share_reads_as_decimals():
+    share = next(x for x in settle(MODEL, INPUTS).lines if x.kind == "share" and x.payer == "a")
+    assert share.basis == (
+        "30000.00 × [0.4/3 + (1−0.4) × (0.5 × 100/1000 + 0.3 × 500/1000 + 0.2 × 20/100)]"
+    )

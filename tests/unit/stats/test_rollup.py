@@ -189,3 +189,32 @@ def test_figures_per_member_district_and_type(db):
 def test_an_unknown_dimension_is_refused(db):
     with db.session() as session, pytest.raises(ValueError, match="unknown dimension"):
         figures(session, "colour")
+
+
+def test_an_event_committed_late_with_a_lower_id_is_not_skipped(db):
+    """PostgreSQL hands out ids before commit: the roll-up waits for the slower writer."""
+    import threading
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: ids are committed in order")
+    slow = db.sessionmaker()
+    record_usage(slow, SEARCH, member_code="ytu", occurred_at=at(7))
+    slow.flush()  # id 1 taken, not committed
+    with db.session() as fast:
+        record_usage(fast, SEARCH, member_code="ytu", occurred_at=at(7))  # id 2, committed
+    results = []
+
+    def run():
+        with db.session() as session:
+            results.append(rollup(session))
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=1)
+    assert worker.is_alive()  # waiting for the slow writer
+    slow.commit()
+    slow.close()
+    worker.join(timeout=30)
+    assert results and results[0].events == 2
+    with db.session() as session:
+        assert check_rollups(session) == []

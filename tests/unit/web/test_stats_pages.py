@@ -171,3 +171,19 @@ def test_counter_reports_for_staff_and_coordinators(seeded):
     coordinator = act_as(seeded, COORDINATOR)
     ill = coordinator.get("/stats/counter/ill.json", query_string=RANGE).get_json()
     assert len(ill["Report_Items"][0]["Attribute_Performance"]) == 11
+
+
+def test_simulated_activity_is_labelled(seeded, db):
+    with db.session() as s:
+        record_usage(
+            s,
+            SEARCH,
+            member_code="ytu",
+            simulated=True,
+            occurred_at=datetime(2026, 7, 20, 3, tzinfo=UTC),
+        )
+    with db.session() as s:
+        rollup(s)
+    client = act_as(seeded, COORDINATOR)
+    html = client.get("/stats/members", query_string={**RANGE, "lang": "en"}).get_data(as_text=True)
+    assert "include 1 simulated events" in html
