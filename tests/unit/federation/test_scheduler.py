@@ -350,7 +350,8 @@ def _read_until(lines: queue.Queue, text: str) -> list[str]:
         try:
             line = lines.get(timeout=WAIT)
         except queue.Empty:
-            raise AssertionError(f"no {text!r} from the scheduler; it said: {''.join(seen)}") from None
+            said = "".join(seen)
+            raise AssertionError(f"no {text!r} from the scheduler; it said: {said}") from None
         seen.append(line)
         if text in line:
             return seen
