@@ -101,7 +101,7 @@ def load_actor() -> Actor | None:
         if actor is None:
             abort(401, description="The API token is unknown or revoked.")
         g.bearer = True
-        g.rate_key = "token:" + token[:24]  # the prefix part: one member system
+        g.rate_key = "token:" + token.split("_")[1]  # its public prefix: one member system
         return actor
     user_id = session.get("uid")
     if user_id is None:

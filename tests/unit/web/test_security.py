@@ -115,3 +115,31 @@ def test_sign_in_is_rate_limited_per_client(settings_overrides, db):
     codes = [client.get("/sign-in").status_code for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]
     app.extensions["federation.db"].dispose()
+
+
+def test_api_calls_with_a_token_are_counted_per_token(settings_overrides, db):
+    app = create_app({**settings_overrides})
+    app.config["RATE_LIMITS"] = {"api": (2, 60)}
+    ensure_members(app)
+    with app.extensions["federation.db"].session() as s:
+        one = create_token(s, "ytu", "one", "read").secret
+        two = create_token(s, "ldu", "two", "read").secret
+    client = app.test_client()
+
+    def call(token):
+        return client.get("/api/v1/members", headers={"Authorization": f"Bearer {token}"})
+
+    assert [call(one).status_code for _ in range(3)] == [200, 200, 429]
+    assert call(two).status_code == 200  # same address, another member system
+    app.extensions["federation.db"].dispose()
+
+
+def test_people_over_the_search_limit_get_a_page_not_json(settings_overrides, db):
+    app = create_app({**settings_overrides})
+    app.config["RATE_LIMITS"] = {"search": (1, 60)}
+    client = app.test_client()
+    client.get("/search?q=a", headers={"Accept": "text/html"})
+    response = client.get("/search?q=a&lang=en", headers={"Accept": "text/html"})
+    assert response.status_code == 429 and response.mimetype == "text/html"
+    assert "Retry-After" in response.headers and "<h1>" in response.get_data(as_text=True)
+    app.extensions["federation.db"].dispose()
