@@ -23,6 +23,7 @@ from web.identity import set_actor_loader
 
 log = logging.getLogger("federation.web.security")
 
+SESSION_LIFETIME = timedelta(hours=8)  # a working day; then sign in again
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -224,13 +225,14 @@ def _add_headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """Install the sessions, the actor loader, CSRF, the permission check and the headers."""
     app.session_interface = SessionInterface()
-    app.config.setdefault("SESSION_COOKIE_NAME", "federation_session")
+    # Flask's config has defaults for all of these: assign, do not setdefault.
+    app.config["SESSION_COOKIE_NAME"] = "federation_session"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
     # Forms are small: a few fields. Bodies as a whole are capped by MAX_CONTENT_LENGTH.
-    app.config.setdefault("MAX_FORM_MEMORY_SIZE", 64 * 1024)
-    app.config.setdefault("MAX_FORM_PARTS", 100)
+    app.config["MAX_FORM_MEMORY_SIZE"] = 64 * 1024
+    app.config["MAX_FORM_PARTS"] = 100
     app.before_request(_refuse_undeclared)
     set_actor_loader(app, load_actor)
     app.before_request(_check_csrf)  # after the loader: bearer calls are exempt

@@ -108,6 +108,17 @@ def test_a_request_body_over_the_limit_is_refused_cleanly(client):
     assert "Traceback" not in response.get_data(as_text=True)
 
 
+def test_a_form_with_too_many_fields_is_refused_cleanly(client):
+    fields = {f"f{i}": "x" for i in range(150)}
+    response = client.post(
+        "/sign-in",
+        data=fields,
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 413
+
+
 def test_sign_in_is_rate_limited_per_client(settings_overrides, db):
     app = create_app({**settings_overrides})
     app.config["RATE_LIMITS"] = {"account": (3, 60)}
