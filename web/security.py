@@ -224,6 +224,12 @@ def _add_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Install the sessions, the actor loader, CSRF, the permission check and the headers."""
+    hops = app.config.get("FEDERATION_PROXY_HOPS", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Rate limits, sign-in throttling and Secure cookies need the client's own address/scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.session_interface = SessionInterface()
     # Flask's config has defaults for all of these: assign, do not setdefault.
     app.config["SESSION_COOKIE_NAME"] = "federation_session"

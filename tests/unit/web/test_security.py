@@ -154,3 +154,27 @@ def test_people_over_the_search_limit_get_a_page_not_json(settings_overrides, db
     assert response.status_code == 429 and response.mimetype == "text/html"
     assert "Retry-After" in response.headers and "<h1>" in response.get_data(as_text=True)
     app.extensions["federation.db"].dispose()
+
+
+def test_behind_a_proxy_each_client_is_counted_by_its_own_address(settings_overrides, db):
+    app = create_app({**settings_overrides, "PROXY_HOPS": 1})
+    app.config["RATE_LIMITS"] = {"account": (1, 60)}
+    client = app.test_client()
+
+    def visit(address):
+        return client.get("/sign-in", headers={"X-Forwarded-For": address}).status_code
+
+    assert [visit("198.51.100.1"), visit("198.51.100.1"), visit("198.51.100.2")] == [200, 429, 200]
+    app.extensions["federation.db"].dispose()
+
+
+def test_without_a_proxy_setting_forwarded_addresses_are_ignored(settings_overrides, db):
+    app = create_app({**settings_overrides})
+    app.config["RATE_LIMITS"] = {"account": (1, 60)}
+    client = app.test_client()
+    codes = [
+        client.get("/sign-in", headers={"X-Forwarded-For": a}).status_code
+        for a in ("198.51.100.1", "198.51.100.2")
+    ]
+    assert codes == [200, 429]  # a client cannot dodge the limit by inventing addresses
+    app.extensions["federation.db"].dispose()
