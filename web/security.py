@@ -216,6 +216,8 @@ def _add_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if response.status_code == 401 and _bearer() is not None:
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'  # RFC 6750
     if g.get("actor") is not None:
         # Pages for a signed-in person must not be kept by shared caches or the back button.
         response.headers["Cache-Control"] = "no-store"

@@ -93,6 +93,7 @@ def test_api_calls_with_a_bearer_token_need_no_csrf_token_and_act_for_their_memb
     bad = client.post("/api/v1/echo", headers={"Authorization": "Bearer fed_0000_nope"})
     assert bad.status_code == 401
     assert bad.get_json()["error"]["message"] == "The API token is unknown or revoked."
+    assert bad.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
 
 
 def test_oai_pmh_may_be_asked_by_post_without_a_form_token(client):
