@@ -25,11 +25,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["federation.alliance"] = load_alliance(settings["ALLIANCE_FILE"])
     logging.getLogger("federation").setLevel(settings["LOG_LEVEL"])
 
-    from web import errors, i18n
-    from web.views import admin, api, home, oai, sru
+    from web import errors, i18n, security
+    from web.views import account, admin, api, home, oai, sru
     from web.views import search as search_pages
 
     i18n.init_app(app)
+    security.init_app(app)  # sessions, who is acting, CSRF, headers, declared permissions
 
     @app.context_processor
     def _alliance_context():
@@ -42,6 +43,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sru.bp)  # /sru and /opensearch.xml
     app.register_blueprint(oai.bp)  # /oai: the union catalogue over OAI-PMH
     search_pages.init_app(app)  # the one search backend, and the reader search pages
+    app.register_blueprint(account.bp)  # /sign-in, /sign-out, /account
+    security.check_declared(app)  # refuse to start with a view that declares no permission
     return app
 
 
