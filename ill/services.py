@@ -133,7 +133,7 @@ def create_request(
     ctx = current(ctx)
     borrower = _borrower(actor)
     if idempotency_key:
-        found = _by_key(session, borrower, idempotency_key)
+        found = find_by_key(session, borrower, idempotency_key)
         if found is not None:
             return found
     try:
@@ -146,7 +146,7 @@ def create_request(
             session.add(request)
             session.flush()
     except IntegrityError:
-        found = _by_key(session, borrower, idempotency_key) if idempotency_key else None
+        found = find_by_key(session, borrower, idempotency_key) if idempotency_key else None
         if found is None:
             raise
         return found
@@ -164,7 +164,7 @@ def _borrower(actor: Actor) -> str:
     raise Forbidden("only a member's ILL staff or its readers can place a request")
 
 
-def _by_key(session: Session, borrower: str, key: str) -> IllRequest | None:
+def find_by_key(session: Session, borrower: str, key: str) -> IllRequest | None:
     return session.scalar(
         select(IllRequest).where(
             IllRequest.borrower_code == borrower, IllRequest.idempotency_key == key[:100]

@@ -26,7 +26,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("federation").setLevel(settings["LOG_LEVEL"])
 
     from web import errors, i18n, security
-    from web.views import account, admin, api, home, oai, sru
+    from web import ill as ill_web
+    from web.views import account, admin, api, home, ill, ill_api, oai, sru
     from web.views import search as search_pages
 
     i18n.init_app(app)
@@ -44,6 +45,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(oai.bp)  # /oai: the union catalogue over OAI-PMH
     search_pages.init_app(app)  # the one search backend, and the reader search pages
     app.register_blueprint(account.bp)  # /sign-in, /sign-out, /account
+    ill_web.init_app(app)  # the ILL broker's context (alliance, reader-data cipher, mailer)
+    app.register_blueprint(ill_api.bp, url_prefix="/api/v1/ill")
+    app.register_blueprint(ill.bp, url_prefix="/ill")  # staff queues and readers' requests
     security.check_declared(app)  # refuse to start with a view that declares no permission
     return app
 
