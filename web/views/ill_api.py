@@ -86,13 +86,22 @@ def list_requests():
     args = _load(QueueArgsSchema(), request.args.to_dict())
     actor = current_actor()
     with get_db().session() as session:
-        page = queries.queue(session, actor, args["side"], status=args["status"], q=args["q"],
-                             page=args["page"], page_size=args["page_size"])  # fmt: skip
+        page = queries.queue(
+            session,
+            actor,
+            args["side"],
+            status=args["status"],
+            q=args["q"],
+            page=args["page"],
+            page_size=args["page_size"],
+        )
         data = {
-            "total": page.total, "page": page.page, "page_size": page.page_size,
+            "total": page.total,
+            "page": page.page,
+            "page_size": page.page_size,
             "counts": page.counts,
             "requests": [as_dict(r, actor, detail=False) for r in page.requests],
-        }  # fmt: skip
+        }
         return jsonify(IllRequestListSchema().dump(data))
 
 
@@ -108,9 +117,12 @@ def create_request():
         raise BadInput("Idempotency-Key: at most 100 characters")
     fields = {k: v for k, v in body.items() if k not in ("simulated", "ctx", "idempotency_key")}
     with get_db().session() as session:
-        before = services.find_by_key(session, current_actor().member_code or "", key) if key else None
-        req = services.create_request(session, current_actor(), ctx=ill_ctx(),
-                                      idempotency_key=key, **fields)  # fmt: skip
+        before = (
+            services.find_by_key(session, current_actor().member_code or "", key) if key else None
+        )
+        req = services.create_request(
+            session, current_actor(), ctx=ill_ctx(), idempotency_key=key, **fields
+        )
         return _one(req, 200 if before is not None else 201)
 
 
@@ -129,9 +141,14 @@ def supplier_status(request_id: int):
     data = _load(SupplierStatusSchema(), _body())
     with get_db().session() as session:
         req = services.apply_supplier_status(
-            session, current_actor(), request_id, data["status"], data["message"],
-            _expected_version(data["version"]), ctx=ill_ctx(),
-        )  # fmt: skip
+            session,
+            current_actor(),
+            request_id,
+            data["status"],
+            data["message"],
+            _expected_version(data["version"]),
+            ctx=ill_ctx(),
+        )
         return _one(req)
 
 
@@ -142,9 +159,14 @@ def requester_action(request_id: int):
     data = _load(RequesterActionSchema(), _body())
     with get_db().session() as session:
         req = services.apply_requester_action(
-            session, current_actor(), request_id, data["action"], data["message"],
-            _expected_version(data["version"]), ctx=ill_ctx(),
-        )  # fmt: skip
+            session,
+            current_actor(),
+            request_id,
+            data["action"],
+            data["message"],
+            _expected_version(data["version"]),
+            ctx=ill_ctx(),
+        )
         return _one(req)
 
 
