@@ -27,7 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from web import errors, i18n, security
     from web import ill as ill_web
-    from web.views import account, admin, api, home, ill, ill_api, oai, sru
+    from web.views import account, admin, api, home, ill, ill_api, ill_reader, oai, sru
     from web.views import search as search_pages
 
     i18n.init_app(app)
@@ -47,7 +47,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(account.bp)  # /sign-in, /sign-out, /account
     ill_web.init_app(app)  # the ILL broker's context (alliance, reader-data cipher, mailer)
     app.register_blueprint(ill_api.bp, url_prefix="/api/v1/ill")
-    app.register_blueprint(ill.bp, url_prefix="/ill")  # staff queues and readers' requests
+    app.register_blueprint(ill.bp, url_prefix="/ill")  # staff queues, detail, pick list, slips
+    app.register_blueprint(ill_reader.bp, url_prefix="/ill")  # a reader's own requests
     security.check_declared(app)  # refuse to start with a view that declares no permission
     return app
 
