@@ -21,7 +21,7 @@ from ill.hours import business_deadline
 from ill.lenders import holders_of, lender_facts, record_borrowed, record_outcome
 from ill.models import IllEvent, IllRequest, IllRotaEntry, IllTimer
 from ill.notify import notify
-from ill.rota import Holding, Ranker, Wanted
+from ill.rota import Holding, Ranker, RotaLine, Wanted
 from ill.timers import clear_timers, set_timer
 
 
@@ -86,10 +86,10 @@ def candidates(session: Session, ctx: Any, request: IllRequest) -> list[Holding]
     return [Holding(m.code, unknown=1) for m in ctx.alliance.members]
 
 
-def build_rota(session: Session, ctx: Any, request: IllRequest) -> list[IllRotaEntry]:
-    """Rank the candidates and store the rota (ranked lenders, then those filtered out)."""
+def compute_rota(session: Session, ctx: Any, request: IllRequest) -> list[RotaLine]:
+    """Rank the request's candidate lenders now (ranked first, then those filtered out)."""
     now = ctx.now()
-    holdings = [h for h in candidates(session, ctx, request)]
+    holdings = candidates(session, ctx, request)
     day_start = now.astimezone(ctx.alliance_tz()).replace(hour=0, minute=0, second=0, microsecond=0)
     facts = lender_facts(session, [h.member_code for h in holdings], day_start)
     wanted = Wanted(
@@ -100,7 +100,12 @@ def build_rota(session: Session, ctx: Any, request: IllRequest) -> list[IllRotaE
         float(request.max_cost) if request.max_cost is not None else None,
         request.rota_seed,
     )
-    lines = ranker_for(ctx).rank(wanted, holdings, facts, now)
+    return ranker_for(ctx).rank(wanted, holdings, facts, now)
+
+
+def build_rota(session: Session, ctx: Any, request: IllRequest) -> list[IllRotaEntry]:
+    """Rank the candidates and store the rota (ranked lenders, then those filtered out)."""
+    lines = compute_rota(session, ctx, request)
     entries = [
         IllRotaEntry(
             member_code=line.member_code,

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,18 +14,20 @@ from federation.models import ClusterRecord, Record, utcnow
 from ill.models import IllLenderStats, IllRotaEntry
 from ill.rota import Holding, LenderFacts, classify
 
+PENDING_COUNTS = "ill_pending_counts"
+
 
 def holders_of(session: Session, cluster_id: str) -> list[Holding]:
     """Return one Holding per member with an active record in the cluster."""
     rows = session.execute(
-        select(Record.member_code, Record.normalised)
+        select(Record.member_code, Record.normalised["holdings"])  # not the whole record
         .join(ClusterRecord, ClusterRecord.record_id == Record.id)
         .where(ClusterRecord.cluster_id == cluster_id, Record.status == "active")
     )
     counts: dict[str, Counter] = {}
-    for member_code, normalised in rows:
+    for member_code, holdings in rows:
         tally = counts.setdefault(member_code, Counter())
-        holdings = (normalised or {}).get("holdings") or []
+        holdings = holdings if isinstance(holdings, list) else []
         if not holdings:
             tally["unknown"] += 1
         for h in holdings:
@@ -93,11 +95,36 @@ def record_outcome(
 ) -> None:
     """Count a lender's answer in its statistics: asked, filled (with hours), unfilled, timeout."""
     if outcome == "filled":
-        _bump(session, lender, filled=1, turnaround_hours=hours or 0.0)
+        _queue(session, lender, filled=1, turnaround_hours=hours or 0.0)
     elif outcome in ("asked", "unfilled", "timeouts"):
-        _bump(session, lender, **{outcome: 1})
+        _queue(session, lender, **{outcome: 1})
 
 
 def record_borrowed(session: Session, borrower: str) -> None:
     """Count one filled request for the borrowing member (the lend/borrow balance)."""
-    _bump(session, borrower, borrowed=1)
+    _queue(session, borrower, borrowed=1)
+
+
+def _queue(session: Session, member_code: str, **amounts: float) -> None:
+    if not session.info.get("ill_counts_hooked"):
+        session.info["ill_counts_hooked"] = True
+        event.listen(session, "after_rollback", _drop_counts)
+    pending = session.info.setdefault(PENDING_COUNTS, {})
+    row = pending.setdefault(member_code, {})
+    for name, amount in amounts.items():
+        row[name] = row.get(name, 0) + amount
+
+
+def _drop_counts(session: Session) -> None:
+    session.info.pop(PENDING_COUNTS, None)  # rolled back: nothing happened to count
+
+
+def apply_counts(session: Session) -> None:
+    """Write the counts queued in this transaction, members in code order.
+
+    Last, after the request's own row, and always in the same order: two workers counting
+    for the same two members can never wait on each other in a circle.
+    """
+    pending = session.info.pop(PENDING_COUNTS, {})
+    for member_code in sorted(pending):
+        _bump(session, member_code, **pending[member_code])

@@ -26,6 +26,7 @@ from federation.roles import Actor, Role
 from ill import broker
 from ill import states as S
 from ill.context import IllContext, as_utc, current
+from ill.lenders import PENDING_COUNTS, apply_counts
 from ill.models import IllRequest, IllRotaEntry
 from ill.notify import notify
 from ill.schemas import NewRequestSchema, first_error
@@ -141,17 +142,22 @@ def create_request(
     except ValidationError as exc:
         raise InvalidRequest(first_error(exc.messages)) from None
     request = _new_request(session, ctx, actor, borrower, data, idempotency_key, simulated)
-    try:
-        with session.begin_nested():
-            session.add(request)
-            session.flush()
-    except IntegrityError:
-        found = find_by_key(session, borrower, idempotency_key) if idempotency_key else None
-        if found is None:
-            raise
-        return found
-    _after_create(session, ctx, actor, request, data)
-    session.flush()
+    if idempotency_key:
+        try:
+            with session.begin_nested():  # a twin placed at the same moment wins; return it
+                session.add(request)
+                session.flush()
+        except IntegrityError:
+            found = find_by_key(session, borrower, idempotency_key)
+            if found is None:
+                raise
+            return found
+    else:
+        session.add(request)
+        session.flush()
+    with session.no_autoflush:
+        _after_create(session, ctx, actor, request, data)
+    _finish(session, request)
     return request
 
 
@@ -192,7 +198,7 @@ def _new_request(session, ctx, actor, borrower, data, key, simulated) -> IllRequ
         mediated=reader,
         local_holding=borrower in holders,
         status=S.SUBMITTED if reader else S.NEW,
-        rota_seed=random.SystemRandom().randrange(2**31),
+        rota_seed=(ctx.rng or random.SystemRandom()).randrange(2**31),
         idempotency_key=key and key[:100],
         note=data["note"],
         simulated=simulated,
@@ -270,16 +276,18 @@ def _load_for_change(session, actor, request_id, expected_version) -> IllRequest
     return request
 
 
-def _flush(session: Session, request: IllRequest) -> None:
-    """Write the change; a concurrent writer that got there first turns it into a Conflict."""
+def _finish(session: Session, request: IllRequest) -> None:
+    """Write the change, then the lender counts; a writer that got there first is a Conflict."""
     rid = request.id  # read now: after a failed flush the object cannot be read
     try:
         session.flush()
     except StaleDataError:
+        session.info.pop(PENDING_COUNTS, None)
         raise Conflict(
             f"ILL request {rid} was changed by someone else at the same moment; "
             "reload it and try again"
         ) from None
+    apply_counts(session)
 
 
 def apply_supplier_status(
@@ -301,15 +309,14 @@ def apply_supplier_status(
         raise Forbidden(f"only the lender holding ILL request {request.id} can answer it")
     S.supplier_move(request.status, status, request.service_type)
     before, request.status = request.status, status
-    broker.log_event(session, ctx, request, actor, "supplier", status, before, message)
-    _flush(session, request)  # take the row (version check) before anything follows from it
-    if status in S.LENDER_DECLINES:
-        broker.lender_declined(
-            session, ctx, request, "unfilled", f"{status}: {message}".strip(": ")
-        )
-    else:
-        broker.after_supplier_status(session, ctx, request, status)
-    _flush(session, request)
+    with session.no_autoflush:  # one flush at the end: the request's row first, then the rest
+        broker.log_event(session, ctx, request, actor, "supplier", status, before, message)
+        if status in S.LENDER_DECLINES:
+            reason = f"{status}: {message}".strip(": ")
+            broker.lender_declined(session, ctx, request, "unfilled", reason)
+        else:
+            broker.after_supplier_status(session, ctx, request, status)
+    _finish(session, request)
     ctx.emit("supplier_status", request, {"status": status, "message": message})
     return request
 
@@ -335,10 +342,10 @@ def apply_requester_action(
     before = request.status
     request.status = spec.to_status or request.status
     request.requester_state = spec.to_requester or request.requester_state
-    broker.log_event(session, ctx, request, actor, "requester", action, before, message)
-    _flush(session, request)
-    _after_action(session, ctx, request, action, before, message)
-    _flush(session, request)
+    with session.no_autoflush:
+        broker.log_event(session, ctx, request, actor, "requester", action, before, message)
+        _after_action(session, ctx, request, action, before, message)
+    _finish(session, request)
     ctx.emit("requester_action", request, {"action": action, "message": message})
     return request
 
@@ -418,27 +425,13 @@ def time_out(
         if ctx.policy(lender)
         else 0
     )
-    broker.log_event(
-        session,
-        ctx,
-        request,
-        actor,
-        "broker",
-        "Timeout",
-        request.status,
-        f"no answer from {lender} within {hours:g} business hours; cancelled with it",
-    )
-    _flush(session, request)
-    notify(
-        session,
-        ctx,
-        lender,
-        request,
-        "timeout",
-        f"ILL request #{request.id} was withdrawn: no answer in time",
-    )
-    broker.lender_declined(session, ctx, request, "timeout", "no answer in time")
-    _flush(session, request)
+    why = f"no answer from {lender} within {hours:g} business hours; cancelled with it"
+    with session.no_autoflush:
+        broker.log_event(session, ctx, request, actor, "broker", "Timeout", request.status, why)
+        notify(session, ctx, lender, request, "timeout",
+               f"ILL request #{request.id} was withdrawn: no answer in time")  # fmt: skip
+        broker.lender_declined(session, ctx, request, "timeout", "no answer in time")
+    _finish(session, request)
     return 1
 
 
