@@ -56,7 +56,7 @@ def clusters_with_holders(session: Session, minimum: int = 2) -> dict[str, set[s
 
 
 def simulate_year(
-    db: Any, ctx: IllContext, *, requests: int = 400, seed: int = 18626,
+    db: Any, ctx: IllContext, *, requests: int = 300, seed: int = 18626,
     now: dt.datetime | None = None,
 ) -> int:  # fmt: skip
     """Place and drive ``requests`` simulated requests over the year before ``now``."""
