@@ -160,6 +160,7 @@ def _worker(url: str, seconds: float, seed: int, queue) -> None:
     titles = list(lifecycle_titles())
     borrowers = ["zhifu-pl", "muping-pl", "penglai-pl", "longkou-pl", "xingfu-cl"]
     done = conflicts = 0
+    cpu = time.process_time()
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         borrower = Actor(Role.ILL_STAFF, rng.choice(borrowers), name="bench")
@@ -180,7 +181,7 @@ def _worker(url: str, seconds: float, seed: int, queue) -> None:
         except services.Conflict:
             conflicts += 1
     db.dispose()
-    queue.put((done, conflicts))
+    queue.put((done, conflicts, time.process_time() - cpu))
 
 
 def baseline(url: str, seconds: float = 2.0) -> float:
@@ -212,8 +213,10 @@ def bench_lifecycles(url: str, seconds: float, workers: int) -> dict:
         p.join()
     elapsed = time.perf_counter() - started
     done = sum(r[0] for r in results)
+    cpu_ms = sum(r[2] for r in results) * 1000 / max(done, 1)
     return {"per_s": round(done / elapsed, 1), "lifecycles": done,
-            "conflicts": sum(r[1] for r in results), "baseline_tx_per_s": base}  # fmt: skip
+            "conflicts": sum(r[1] for r in results), "baseline_tx_per_s": base,
+            "client_cpu_ms_per_lifecycle": round(cpu_ms, 1)}  # fmt: skip
 
 
 def _fresh_pg(url: str) -> str | None:

@@ -176,3 +176,13 @@ def test_another_members_staff_can_neither_see_nor_act(ill_db, ctx, cluster):
         # A lender not yet asked does not see it.
         with pytest.raises(services.NotFound):
             services.get_request(session, staff("ytu"), rid)
+
+
+def test_notices_are_mailed_after_the_commit_and_not_after_a_rollback(ill_db, ctx, cluster):
+    place(ill_db, ctx, cluster_id=cluster)
+    sent = [to for to, _subject, _body in ctx.mailer.sent]
+    assert sent == ["lisi@example.org"]  # ldu's liaison: it was asked to supply
+    with pytest.raises(RuntimeError), ill_db.session() as session:
+        services.create_request(session, staff("zhifu-pl"), ctx=ctx, cluster_id=cluster)
+        raise RuntimeError("the transaction fails after the request was routed")
+    assert len(ctx.mailer.sent) == 1
