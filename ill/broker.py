@@ -249,10 +249,12 @@ def lender_declined(
     route_next(session, ctx, request)
 
 
-def after_supplier_status(session: Session, ctx: Any, request: IllRequest, status: str) -> None:
+def after_supplier_status(
+    session: Session, ctx: Any, request: IllRequest, status: str, before: str | None = None
+) -> None:
     """Carry out what follows a lender's status: statistics, timers, usage, notices."""
     now = ctx.now()
-    if status != S.REQUEST_RECEIVED:
+    if before in S.AWAITING_ANSWER or before is None:  # the lender answered: its deadline goes
         clear_timers(session, request, "response")
     entry = current_entry(request)
     if entry is not None and entry.answered_at is None:

@@ -48,6 +48,9 @@ __all__ = [
 ]
 
 
+_NEW_REQUEST = NewRequestSchema()  # schemas hold no state between loads: build it once
+
+
 class IllError(Exception):
     """An ILL operation cannot be done; the message says why in one line."""
 
@@ -138,7 +141,7 @@ def create_request(
         if found is not None:
             return found
     try:
-        data = NewRequestSchema().load(fields)
+        data = _NEW_REQUEST.load(fields)
     except ValidationError as exc:
         raise InvalidRequest(first_error(exc.messages)) from None
     request = _new_request(session, ctx, actor, borrower, data, idempotency_key, simulated)
@@ -315,7 +318,7 @@ def apply_supplier_status(
             reason = f"{status}: {message}".strip(": ")
             broker.lender_declined(session, ctx, request, "unfilled", reason)
         else:
-            broker.after_supplier_status(session, ctx, request, status)
+            broker.after_supplier_status(session, ctx, request, status, before)
     _finish(session, request)
     ctx.emit("supplier_status", request, {"status": status, "message": message})
     return request
