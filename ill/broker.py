@@ -18,7 +18,7 @@ from federation.roles import SYSTEM, Actor
 from ill import states as S
 from ill.context import as_utc
 from ill.hours import business_deadline
-from ill.lenders import holders_of, lender_facts, record_borrowed, record_outcome
+from ill.lenders import holders_of, lender_facts
 from ill.models import IllEvent, IllRequest, IllRotaEntry, IllTimer
 from ill.notify import notify
 from ill.rota import Holding, Ranker, RotaLine, Wanted
@@ -163,7 +163,6 @@ def route_next(
         None,
     )
     set_timer(session, request, "response", entry.deadline_at, entry.member_code)
-    record_outcome(session, entry.member_code, "asked")
     if first:
         _usage(session, request, usage.ILL_REQUESTED, now, partner_code=entry.member_code)
     log_event(
@@ -241,9 +240,6 @@ def lender_declined(
     now = ctx.now()
     if entry is not None:
         entry.outcome, entry.answered_at, entry.message = outcome, now, (message or "")[:1000]
-        record_outcome(
-            session, entry.member_code, "timeouts" if outcome == "timeout" else "unfilled"
-        )
         _usage(session, request, usage.ILL_UNFILLED, now, partner_code=entry.member_code)
     clear_timers(session, request, "response")
     route_next(session, ctx, request)
@@ -294,8 +290,7 @@ def _supplied(
         return
     entry.outcome = "supplied"
     hours = (now - as_utc(entry.asked_at)).total_seconds() / 3600 if entry.asked_at else 0.0
-    record_outcome(session, entry.member_code, "filled", hours=hours)
-    record_borrowed(session, request.borrower_code)
+    entry.hours = round(hours, 3)  # the lender's statistics are summed from these (ill:stats)
     _usage(
         session,
         request,

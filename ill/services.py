@@ -26,7 +26,6 @@ from federation.roles import Actor, Role
 from ill import broker
 from ill import states as S
 from ill.context import IllContext, as_utc, current
-from ill.lenders import PENDING_COUNTS, apply_counts
 from ill.models import IllRequest, IllRotaEntry
 from ill.notify import notify
 from ill.schemas import NewRequestSchema, first_error
@@ -280,17 +279,15 @@ def _load_for_change(session, actor, request_id, expected_version) -> IllRequest
 
 
 def _finish(session: Session, request: IllRequest) -> None:
-    """Write the change, then the lender counts; a writer that got there first is a Conflict."""
+    """Write the change; a writer that got there first turns it into a Conflict."""
     rid = request.id  # read now: after a failed flush the object cannot be read
     try:
         session.flush()
     except StaleDataError:
-        session.info.pop(PENDING_COUNTS, None)
         raise Conflict(
             f"ILL request {rid} was changed by someone else at the same moment; "
             "reload it and try again"
         ) from None
-    apply_counts(session)
 
 
 def apply_supplier_status(

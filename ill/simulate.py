@@ -22,6 +22,7 @@ from federation.roles import SYSTEM, Actor, Role
 from ill import services
 from ill import states as S
 from ill.context import IllContext, as_utc
+from ill.lenders import refresh_stats
 from ill.models import IllNotification, IllRequest
 
 BATCH = 25
@@ -80,6 +81,8 @@ def simulate_year(
                 _one(session, sim, clock, rng, end, borrower, cluster_id)
                 done += 1
             _quiet_notices(session)
+    with db.session() as session:
+        refresh_stats(session)  # the statistics the live rota ranks by
     return done
 
 

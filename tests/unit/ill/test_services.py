@@ -9,7 +9,8 @@ from federation.models import AuditEvent, UsageEvent
 from federation.roles import Actor, Role
 from ill import services
 from ill import states as S
-from ill.models import IllEvent, IllRequest
+from ill.lenders import refresh_stats
+from ill.models import IllEvent, IllLenderStats, IllRequest
 from tests.support.ill import act, answer, load, place, staff
 
 
@@ -50,6 +51,10 @@ def test_a_loan_goes_to_the_best_lender_and_through_its_whole_life(ill_db, ctx, 
         "LoanCompleted",
     ]
     assert sorted(kinds) == ["ill_completed", "ill_filled", "ill_requested"]
+    with ill_db.session() as session:
+        refresh_stats(session)
+        ldu, borrower = session.get(IllLenderStats, "ldu"), session.get(IllLenderStats, "zhifu-pl")
+        assert (ldu.asked, ldu.filled, borrower.borrowed, borrower.filled) == (1, 1, 1, 0)
 
 
 def test_reader_data_is_sealed_and_only_the_borrower_opens_it(ill_db, ctx, cluster):
