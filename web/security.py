@@ -101,6 +101,7 @@ def load_actor() -> Actor | None:
         if actor is None:
             abort(401, description="The API token is unknown or revoked.")
         g.bearer = True
+        g.rate_key = "token:" + token[:24]  # the prefix part: one member system
         return actor
     user_id = session.get("uid")
     if user_id is None:
@@ -227,6 +228,9 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    # Forms are small: a few fields. Bodies as a whole are capped by MAX_CONTENT_LENGTH.
+    app.config.setdefault("MAX_FORM_MEMORY_SIZE", 64 * 1024)
+    app.config.setdefault("MAX_FORM_PARTS", 100)
     app.before_request(_refuse_undeclared)
     set_actor_loader(app, load_actor)
     app.before_request(_check_csrf)  # after the loader: bearer calls are exempt
@@ -237,4 +241,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _actor_context():
-        return {"current_actor": g.get("actor")}
+        from federation.policy import Permission, allowed
+
+        actor = g.get("actor")
+        return {"current_actor": actor, "can": lambda name: allowed(actor, Permission(name))}
