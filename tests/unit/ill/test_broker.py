@@ -207,3 +207,24 @@ def test_timers_survive_a_restart(ill_db, ctx, clock, cluster, settings_override
     finally:
         again.dispose()
     assert load(ill_db, rid).lender_code == "ytlib"
+
+
+def test_expect_to_supply_notes_and_status_requests_are_kept_on_the_timeline(ill_db, ctx, cluster):
+    rid = place(ill_db, ctx, cluster_id=cluster, service_type="CopyOrLoan")
+    answer(ill_db, ctx, rid, S.EXPECT_TO_SUPPLY, message="copy at the bindery until Friday")
+    act(ill_db, ctx, rid, S.NOTIFICATION, message="the reader can wait")
+    act(ill_db, ctx, rid, S.STATUS_REQUEST)
+    answer(ill_db, ctx, rid, S.COPY_COMPLETED)  # CopyOrLoan: the lender chose a copy
+    req = load(ill_db, rid)
+    assert [(e.event, e.message) for e in req.events][2:] == [
+        ("ExpectToSupply", "copy at the bindery until Friday"),
+        ("Notification", "the reader can wait"),
+        ("StatusRequest", ""),
+        ("CopyCompleted", ""),
+    ]
+    assert req.status == S.COPY_COMPLETED and req.closed_at is not None
+    with ill_db.session() as session:
+        note = session.scalars(
+            select(IllNotification).where(IllNotification.kind == "Notification")
+        ).one()
+    assert note.member_code == "ldu" and "the reader can wait" in note.text
