@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -15,6 +17,7 @@ from web.identity import current_actor, public, requires
 from web.ratelimit import limit_blueprint
 from web.security import end_session, start_session
 
+log = logging.getLogger("federation.web.account")
 bp = Blueprint("account", __name__)
 limit_blueprint(bp, "account")
 
@@ -77,6 +80,7 @@ def sign_in():
             user = authenticate(s, username, password, address)
             user_id, epoch, change = user.id, user.session_epoch, user.must_change_password
     except SignInThrottled as exc:
+        log.warning("sign-in throttled for %r from %s", username, address)
         page, _status = _sign_in_page(
             _(
                 "Too many failed sign-ins; try again in %(minutes)d minutes.",
@@ -87,9 +91,11 @@ def sign_in():
         )
         return page, 429, {"Retry-After": str(exc.retry_after)}
     except AccountError:
+        log.info("sign-in failed for %r from %s", username, address)
         return _sign_in_page(
             _("The user name or password is wrong, or the account is disabled."), 401, username
         )
+    log.info("signed in: %r from %s", username, address)
     start_session(user_id, epoch)
     if change:
         return redirect(url_for("account.profile"))

@@ -107,6 +107,12 @@ def create_account():
     return _accounts_page(_("Account %(name)s created.", name=name))
 
 
+def _audit_reader(session, user: User, detail: str) -> None:
+    """Log changes to a reader's account: reader data is audited, staff accounts are not."""
+    if user.role == Role.READER.value:
+        audit(session, current_actor(), "change", f"user:{user.id}", detail)
+
+
 def _managed_user(session, user_id: int) -> User:
     """Return the account if this administrator manages it; 404 otherwise (not even its id)."""
     user = session.get(User, user_id)
@@ -125,6 +131,7 @@ def reset_account_password(user_id: int):
     with get_db().session() as s:
         user = _managed_user(s, user_id)
         temporary = reset_password(s, user)
+        _audit_reader(s, user, "password reset by an administrator")
         name = user.username
     message = _("New one-time password for %(name)s (shown only now):", name=name)
     return _accounts_page(message, secret=temporary)
@@ -137,6 +144,7 @@ def disable_account(user_id: int):
     with get_db().session() as s:
         user = _managed_user(s, user_id)
         disable_user(s, user)
+        _audit_reader(s, user, "account disabled")
         name = user.username
     return _accounts_page(_("Account %(name)s disabled.", name=name))
 
@@ -148,6 +156,7 @@ def enable_account(user_id: int):
     with get_db().session() as s:
         user = _managed_user(s, user_id)
         enable_user(s, user)
+        _audit_reader(s, user, "account enabled")
         name = user.username
     return _accounts_page(_("Account %(name)s enabled.", name=name))
 

@@ -1,5 +1,8 @@
 """Signing in and out through the real forms, sessions ended by resets, own password changes."""
 
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
 from federation.accounts import disable_user, find_user, reset_password
 from federation.roles import Role
 from tests.support.accounts import PASSWORD, csrf, make_user, sign_in, sign_in_as, sign_out
@@ -45,7 +48,10 @@ def test_session_cookie_is_httponly_and_samesite(app, client):
     make_user(app, Role.COORDINATOR, username="zhao")
     response = sign_in(client, "zhao")
     cookie = next(v for k, v in response.headers.items() if k == "Set-Cookie")
+    assert cookie.startswith("federation_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+    assert timedelta(hours=7) < expires - datetime.now(UTC) <= timedelta(hours=8)
 
 
 def test_cookie_is_secure_off_loopback(app):
