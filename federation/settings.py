@@ -112,6 +112,23 @@ SETTINGS: tuple[Setting, ...] = (
         60.0,
         "Longest wait in seconds between two retries, Retry-After included.",
     ),
+    Setting(
+        "ISO18626_PEER_SECRETS",
+        str,
+        "",
+        "Shared secrets of members that run their own ISO 18626 system, as "
+        "code=secret pairs separated by commas; a peer sends its secret as a Bearer token and "
+        "the platform sends it back on every message to that peer.",
+    ),
+    Setting(
+        "ISO18626_TIMEOUT", float, 10.0, "Seconds to wait for a peer's ISO 18626 confirmation."
+    ),
+    Setting(
+        "ISO18626_MAX_RETRIES",
+        int,
+        3,
+        "Retries of one outgoing ISO 18626 message (timeouts, connection errors, 429, 5xx).",
+    ),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

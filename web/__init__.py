@@ -26,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("federation").setLevel(settings["LOG_LEVEL"])
 
     from web import errors, i18n
-    from web.views import admin, api, home, oai, sru
+    from web.views import admin, api, home, iso18626, oai, sru
     from web.views import search as search_pages
 
     i18n.init_app(app)
@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(sru.bp)  # /sru and /opensearch.xml
     app.register_blueprint(oai.bp)  # /oai: the union catalogue over OAI-PMH
+    iso18626.init_app(app)  # /iso18626: ILL messages from members' own systems
     search_pages.init_app(app)  # the one search backend, and the reader search pages
     return app
 

@@ -1,0 +1,66 @@
+"""POST /iso18626: ISO 18626 messages from members that run their own ILL system.
+
+The sending agency proves who it is with an API token of one of its staff accounts, or with
+the member's shared secret from ``ISO18626_PEER_SECRETS``, as ``Authorization: Bearer ...``.
+Every answer is an ISO 18626 confirmation (OK, or ERROR with the reason), except a wrong
+content type (415), a body too large (413) and a missing or unknown credential (401).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
+
+from federation.policy import Permission
+from federation.roles import Actor, Role
+from ill.iso18626.peers import member_for_secret, parse_peer_secrets
+from ill.iso18626.schema import MAX_MESSAGE_BYTES
+from ill.iso18626.services import receive
+from ill.iso18626.xml import to_xml
+from web.identity import current_actor, requires
+
+bp = Blueprint("iso18626", __name__)
+XML_TYPES = frozenset({"application/xml", "text/xml"})
+SECRETS_KEY = "federation.iso18626.secrets"
+HANDLERS_KEY = "federation.iso18626.handlers"
+
+
+@bp.before_request
+def _actor_from_shared_secret() -> None:
+    """Let a peer system act as its member when it presents the member's shared secret."""
+    if current_actor() is not None:
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return
+    code = member_for_secret(current_app.extensions[SECRETS_KEY], token.strip())
+    if code is not None:
+        g.actor = Actor(Role.ILL_STAFF, member_code=code, name="ISO 18626")
+
+
+@bp.post("/iso18626")
+@requires(Permission.ILL_ACT)
+def receive_message() -> Response:
+    """Answer one ISO 18626 message with its confirmation."""
+    if request.mimetype not in XML_TYPES:
+        abort(415, description="send ISO 18626 messages as Content-Type: application/xml")
+    if (request.content_length or 0) > MAX_MESSAGE_BYTES:
+        abort(413, description=f"an ISO 18626 message may be at most {MAX_MESSAGE_BYTES} bytes")
+    data = request.stream.read(MAX_MESSAGE_BYTES + 1)
+    if len(data) > MAX_MESSAGE_BYTES:
+        abort(413, description=f"an ISO 18626 message may be at most {MAX_MESSAGE_BYTES} bytes")
+    from web import get_db
+
+    with get_db().session() as session:
+        reply = receive(session, current_actor(), data, current_app.extensions[HANDLERS_KEY])
+    return Response(to_xml(reply.confirmation), reply.http_status, mimetype="application/xml")
+
+
+def init_app(app: Flask) -> None:
+    """Check the peers' shared secrets at start-up, pick the handlers, register the endpoint."""
+    alliance = app.extensions["federation.alliance"]
+    settings = app.extensions["federation.settings"]
+    app.extensions[SECRETS_KEY] = parse_peer_secrets(
+        settings["ISO18626_PEER_SECRETS"], (m.code for m in alliance.members)
+    )
+    app.extensions.setdefault(HANDLERS_KEY, {})
+    app.register_blueprint(bp)
