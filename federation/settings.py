@@ -113,7 +113,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Longest wait in seconds between two retries, Retry-After included.",
     ),
     Setting(
-        "ISO18626_PEER_SECRETS",
+        "ILL_PEER_SECRETS",
         str,
         "",
         "Shared secrets of members that run their own ISO 18626 system, as "
@@ -121,10 +121,10 @@ SETTINGS: tuple[Setting, ...] = (
         "the platform sends it back on every message to that peer.",
     ),
     Setting(
-        "ISO18626_TIMEOUT", float, 10.0, "Seconds to wait for a peer's ISO 18626 confirmation."
+        "ILL_PEER_TIMEOUT", float, 10.0, "Seconds to wait for a peer's ISO 18626 confirmation."
     ),
     Setting(
-        "ISO18626_MAX_RETRIES",
+        "ILL_PEER_MAX_RETRIES",
         int,
         3,
         "Retries of one outgoing ISO 18626 message (timeouts, connection errors, 429, 5xx).",

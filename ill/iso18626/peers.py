@@ -9,7 +9,7 @@ from federation.alliance.model import Alliance
 from federation.settings import ConfigError
 from ill.iso18626.client import Peer
 
-SETTING = "ISO18626_PEER_SECRETS"
+SETTING = "ILL_PEER_SECRETS"
 MIN_SECRET_LENGTH = 16
 
 

@@ -119,7 +119,7 @@ def _build_request(root: etree._Element, msg: Request) -> None:
     _opt(service, "serviceLevel", msg.service_level)
     _opt(service, "needBeforeDate", msg.need_before)
     _opt(service, "note", msg.note)
-    if msg.pickup_location:
+    if msg.pickup_location and xml_safe(msg.pickup_location).strip():
         _add(_add(node, "requestingAgencyInfo"), "name", msg.pickup_location)
     if msg.max_cost is not None:
         costs = _add(_add(node, "billingInfo"), "maximumCosts")
@@ -210,7 +210,7 @@ def _text(node: etree._Element, path: str) -> str | None:
     found = node.find(path, NS)
     if found is None:
         return None
-    return (found.text or "").strip()
+    return (found.text or "").strip() or None  # an empty optional element says nothing
 
 
 def _datetime(node: etree._Element, path: str) -> dt.datetime | None:

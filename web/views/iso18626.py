@@ -1,7 +1,7 @@
 """POST /iso18626: ISO 18626 messages from members that run their own ILL system.
 
 The sending agency proves who it is with an API token of one of its staff accounts, or with
-the member's shared secret from ``ISO18626_PEER_SECRETS``, as ``Authorization: Bearer ...``.
+the member's shared secret from ``ILL_PEER_SECRETS``, as ``Authorization: Bearer ...``.
 Every answer is an ISO 18626 confirmation (OK, or ERROR with the reason), except a wrong
 content type (415), a body too large (413) and a missing or unknown credential (401).
 """
@@ -60,7 +60,7 @@ def init_app(app: Flask) -> None:
     alliance = app.extensions["federation.alliance"]
     settings = app.extensions["federation.settings"]
     app.extensions[SECRETS_KEY] = parse_peer_secrets(
-        settings["ISO18626_PEER_SECRETS"], (m.code for m in alliance.members)
+        settings["ILL_PEER_SECRETS"], (m.code for m in alliance.members)
     )
     app.extensions.setdefault(HANDLERS_KEY, {})
     app.register_blueprint(bp)
