@@ -1,0 +1,188 @@
+"""POST /iso18626: who may send, what is refused, and that every answer is a valid confirmation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from federation.roles import Actor, Role
+from ill.iso18626.messages import AgencyId, Confirmation
+from ill.iso18626.schema import MAX_MESSAGE_BYTES
+from ill.iso18626.xml import from_xml, to_xml
+from tests.unit.ill.iso18626.messages import (
+    REQUESTER,
+    confirmations,
+    loan_request,
+    requester_message,
+    supplier_message,
+)
+from web.identity import set_actor_loader
+
+SECRET = "ytu-shares-this-secret-0123456789"
+AUTH = {"Authorization": f"Bearer {SECRET}"}
+XML = "application/xml"
+
+
+@pytest.fixture
+def app(settings_overrides, db):
+    from web import create_app
+
+    application = create_app({**settings_overrides, "ILL_PEER_SECRETS": f"ytu={SECRET}"})
+    application.config["TESTING"] = True
+    yield application
+    application.extensions["federation.db"].dispose()
+
+
+def post(client, body: bytes, headers=None, content_type=XML):
+    return client.post("/iso18626", data=body, headers=headers or AUTH, content_type=content_type)
+
+
+def confirmation_of(response) -> Confirmation:
+    """Read the answer as an ISO 18626 confirmation (validated against the XSD on the way)."""
+    assert response.mimetype == XML
+    answer = from_xml(response.data)
+    assert isinstance(answer, Confirmation)
+    return answer
+
+
+def test_the_endpoint_declares_that_it_acts_on_ill_requests(app):
+    view = app.view_functions["iso18626.receive_message"]
+    assert view.permission == "ill_act"
+
+
+def test_without_credentials_nothing_is_read(client):
+    assert post(client, to_xml(loan_request()), headers={"X": "y"}).status_code == 401
+
+
+def test_a_wrong_secret_is_refused(client):
+    headers = {"Authorization": f"Bearer {SECRET}x"}
+    assert post(client, to_xml(loan_request()), headers=headers).status_code == 401
+
+
+def test_a_wrong_content_type_is_415_with_what_to_send(client):
+    response = post(client, to_xml(loan_request()), content_type="application/json")
+    assert response.status_code == 415
+    assert b"application/xml" in response.data
+
+
+def test_a_body_too_large_is_413(client):
+    body = to_xml(loan_request()).replace(b"<note>", b"<note>" + b"x" * MAX_MESSAGE_BYTES)
+    assert post(client, body).status_code == 413
+
+
+def test_get_is_not_allowed(client):
+    assert client.get("/iso18626", headers=AUTH).status_code == 405
+
+
+def test_not_xml_is_answered_with_an_error_confirmation(client):
+    response = post(client, b"this is not xml")
+    assert response.status_code == 400
+    answer = confirmation_of(response)
+    assert answer.kind == "requestConfirmation" and answer.status == "ERROR"
+    assert answer.errors[0].type == "BadlyFormedMessage"
+    assert "not well-formed" in answer.errors[0].value
+
+
+def test_a_schema_fault_is_named_and_the_request_id_echoed(client):
+    body = to_xml(supplier_message()).replace(b">Loaned<", b">Shipped<")
+    response = post(client, body)
+    assert response.status_code == 400
+    answer = confirmation_of(response)
+    assert answer.kind == "supplyingAgencyMessageConfirmation"
+    assert answer.requesting_request_id == "R-42"
+    assert answer.errors[0].type == "BadlyFormedMessage"
+    assert "Shipped" in answer.errors[0].value
+
+
+def test_a_message_in_another_agencys_name_is_refused(client):
+    forged = dataclasses.replace(
+        requester_message(),
+        header=dataclasses.replace(requester_message().header, requesting_agency=AgencyId("ldu")),
+    )
+    response = post(client, to_xml(forged))
+    assert response.status_code == 403
+    answer = confirmation_of(response)
+    assert answer.status == "ERROR" and "'ldu' is not the authenticated agency 'ytu'" in (
+        answer.errors[0].value
+    )
+
+
+def test_a_confirmation_is_not_a_message_to_act_on(client):
+    response = post(client, to_xml(confirmations()[0]))
+    assert response.status_code == 400
+    assert confirmation_of(response).errors[0].type == "UnsupportedActionType"
+
+
+def test_an_api_token_of_the_agencys_staff_is_accepted_as_the_agency(app, client):
+    set_actor_loader(app, lambda: Actor(Role.ILL_STAFF, "ldu"))
+    response = post(client, to_xml(requester_message()), headers={"X": "y"})
+    assert response.status_code == 403  # ldu's token, ytu's message
+    assert (
+        "'ytu' is not the authenticated agency 'ldu'" in confirmation_of(response).errors[0].value
+    )
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [
+        Actor(Role.ILL_STAFF, "ytu", read_only=True),
+        Actor(Role.COORDINATOR),
+        Actor(Role.READER, "ytu"),
+    ],
+    ids=["read-only-token", "coordinator", "reader"],
+)
+def test_accounts_that_may_not_act_on_ill_requests_are_refused(app, client, actor):
+    set_actor_loader(app, lambda: actor)
+    assert post(client, to_xml(requester_message()), headers={"X": "y"}).status_code == 403
+
+
+# ----------------------------------------------------------------------------- fuzzing
+
+VALID = [to_xml(m) for m in (loan_request(), supplier_message(), requester_message())]
+
+
+def _mutate(data: st.DataObject) -> bytes:
+    body = bytearray(data.draw(st.sampled_from(VALID)))
+    for _ in range(data.draw(st.integers(1, 4))):
+        kind = data.draw(st.sampled_from(["flip", "cut", "insert", "delete"]))
+        at = data.draw(st.integers(0, len(body) - 1))
+        if kind == "flip":
+            body[at] = data.draw(st.integers(0, 255))
+        elif kind == "cut":
+            del body[at:]
+        elif kind == "insert":
+            body[at:at] = data.draw(
+                st.sampled_from(
+                    [b"<x>", b"&amp;", b"\x00", b"]]>", b"</", b"&e;", b"\xe4\xb8", b'"', b"<!--"]
+                )
+            )
+        else:
+            del body[at : at + data.draw(st.integers(1, 40))]
+        if not body:
+            break
+    return bytes(body)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_fuzzed_messages_get_an_error_confirmation_never_a_crash(client, data):
+    body = _mutate(data) if data.draw(st.booleans()) else data.draw(st.binary(max_size=300))
+    response = post(client, body)
+    assert response.status_code in (200, 400, 403)
+    answer = confirmation_of(response)  # always a schema-valid confirmation
+    if response.status_code != 200 or answer.status == "ERROR":
+        assert answer.errors and answer.errors[0].value
+
+
+def test_a_valid_message_from_the_agency_gets_its_own_confirmation(client):
+    response = post(client, to_xml(requester_message()))
+    assert response.status_code == 200
+    answer = confirmation_of(response)
+    assert answer.kind == "requestingAgencyMessageConfirmation"
+    assert (answer.requesting_agency, answer.requesting_request_id) == (REQUESTER, "R-42")
+    assert answer.action == "Received"
