@@ -1,4 +1,4 @@
-"""Members' own ISO 18626 systems: shared secrets from configuration, endpoints from the alliance."""
+"""Members' own ISO 18626 systems: shared secrets from settings, endpoints from the alliance."""
 
 from __future__ import annotations
 
