@@ -12,6 +12,9 @@ from flask import Blueprint, Flask, Response, abort, current_app, g, request
 
 from federation.policy import Permission
 from federation.roles import Actor, Role
+from ill.context import context_from_settings, install
+from ill.iso18626.bridge import Bridge
+from ill.iso18626.outbox import attach
 from ill.iso18626.peers import member_for_secret, parse_peer_secrets
 from ill.iso18626.schema import MAX_MESSAGE_BYTES
 from ill.iso18626.services import receive
@@ -22,6 +25,7 @@ bp = Blueprint("iso18626", __name__)
 XML_TYPES = frozenset({"application/xml", "text/xml"})
 SECRETS_KEY = "federation.iso18626.secrets"
 HANDLERS_KEY = "federation.iso18626.handlers"
+ILL_CONTEXT_KEY = "federation.ill"
 
 
 @bp.before_request
@@ -59,8 +63,12 @@ def init_app(app: Flask) -> None:
     """Check the peers' shared secrets at start-up, pick the handlers, register the endpoint."""
     alliance = app.extensions["federation.alliance"]
     settings = app.extensions["federation.settings"]
-    app.extensions[SECRETS_KEY] = parse_peer_secrets(
-        settings["ILL_PEER_SECRETS"], (m.code for m in alliance.members)
-    )
-    app.extensions.setdefault(HANDLERS_KEY, {})
+    secrets = parse_peer_secrets(settings["ILL_PEER_SECRETS"], (m.code for m in alliance.members))
+    app.extensions[SECRETS_KEY] = secrets
+    ctx = app.extensions.get(ILL_CONTEXT_KEY)
+    if ctx is None:  # the first area to need the broker's context builds and installs it
+        ctx = install(context_from_settings(settings, alliance))
+        app.extensions[ILL_CONTEXT_KEY] = ctx
+    attach(ctx, settings, secrets)
+    app.extensions[HANDLERS_KEY] = Bridge(ctx).handlers()
     app.register_blueprint(bp)
