@@ -117,7 +117,7 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "",
         "Shared secrets of members that run their own ISO 18626 system, as "
-        "code=secret pairs separated by commas; a peer sends its secret as a Bearer token and "
+        "code=secret pairs separated by commas; a peer sends it as Authorization: Peer <secret> and "
         "the platform sends it back on every message to that peer.",
     ),
     Setting(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from federation.roles import Actor
@@ -107,6 +108,12 @@ class Bridge:
             )
         except services.IllError as exc:
             raise _refuse_service_errors(exc) from None
+        except IntegrityError:  # the member is in the alliance file but not yet imported
+            raise Refused(
+                "UnrecognisedDataValue",
+                f"requestingAgencyId: {actor.member_code!r} is not yet a member of the record "
+                "store; ask the alliance administrator to run 'federation members import'",
+            ) from None
         return ()
 
     def on_supplier_message(

@@ -60,7 +60,7 @@ class Iso18626Client:
         body = to_xml(message)
         headers = {"Content-Type": CONTENT_TYPE, "Accept": "application/xml"}
         if peer.secret:
-            headers["Authorization"] = f"Bearer {peer.secret}"
+            headers["Authorization"] = f"Peer {peer.secret}"
         attempt = 0
         while True:
             retry, hint, outcome = self._attempt(peer, body, headers)

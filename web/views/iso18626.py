@@ -1,7 +1,9 @@
 """POST /iso18626: ISO 18626 messages from members that run their own ILL system.
 
-The sending agency proves who it is with an API token of one of its staff accounts, or with
-the member's shared secret from ``ILL_PEER_SECRETS``, as ``Authorization: Bearer ...``.
+The sending agency proves who it is with an API token of one of its staff accounts
+(``Authorization: Bearer <token>``, read by the sign-in layer) or with the member's shared
+secret from ``ILL_PEER_SECRETS`` (``Authorization: Peer <secret>``). A browser session is not
+enough: a machine talks here, and a cookie must not let another site post in a member's name.
 Every answer is an ISO 18626 confirmation (OK, or ERROR with the reason), except a wrong
 content type (415), a body too large (413) and a missing or unknown credential (401).
 """
@@ -28,17 +30,26 @@ HANDLERS_KEY = "federation.iso18626.handlers"
 ILL_CONTEXT_KEY = "federation.ill"
 
 
+PEER_SCHEME = "peer"
+NEEDS_CREDENTIAL = (
+    "authenticate as the sending agency: Authorization: Bearer <API token> or "
+    "Authorization: Peer <the member's shared secret>"
+)
+
+
 @bp.before_request
-def _actor_from_shared_secret() -> None:
-    """Let a peer system act as its member when it presents the member's shared secret."""
-    if current_actor() is not None:
-        return
+def _authenticate_agency() -> None:
+    """Let a peer system act as its member with the member's shared secret; refuse cookies."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return
-    code = member_for_secret(current_app.extensions[SECRETS_KEY], token.strip())
-    if code is not None:
-        g.actor = Actor(Role.ILL_STAFF, member_code=code, name="ISO 18626")
+    if scheme.lower() == PEER_SCHEME:
+        code = member_for_secret(current_app.extensions[SECRETS_KEY], token.strip())
+        if code is None:
+            abort(401, description="the shared secret is not one of a member's")
+        g.actor, g.iso18626_peer = Actor(Role.ILL_STAFF, member_code=code, name="ISO 18626"), True
+    elif current_actor() is not None and not g.get("bearer"):
+        abort(401, description=NEEDS_CREDENTIAL)  # a browser session, not an agency
+    elif current_actor() is None:
+        abort(401, description=NEEDS_CREDENTIAL)
 
 
 @bp.post("/iso18626")
@@ -57,6 +68,10 @@ def receive_message() -> Response:
     with get_db().session() as session:
         reply = receive(session, current_actor(), data, current_app.extensions[HANDLERS_KEY])
     return Response(to_xml(reply.confirmation), reply.http_status, mimetype="application/xml")
+
+
+# No CSRF token: only API tokens and shared secrets are accepted here, never a session cookie.
+receive_message.csrf_exempt = True  # type: ignore[attr-defined]
 
 
 def init_app(app: Flask) -> None:

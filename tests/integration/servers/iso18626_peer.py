@@ -49,7 +49,7 @@ class SimulatedIllSystem:
     platform: Peer | None = None  # where to send our own messages (set by the test)
 
     def __call__(self, environ, start_response):
-        if environ.get("HTTP_AUTHORIZATION", "") != f"Bearer {self.secret}":
+        if environ.get("HTTP_AUTHORIZATION", "") != f"Peer {self.secret}":
             return respond(start_response, b"who are you?", 401, "text/plain")
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         received = dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -5,16 +5,20 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from flask import g
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from federation.roles import Actor, Role
 from ill.iso18626.messages import AgencyId, Confirmation
 from ill.iso18626.schema import MAX_MESSAGE_BYTES
 from ill.iso18626.xml import from_xml, to_xml
+from ill.models import IllRequest
 from tests.unit.ill.iso18626.messages import (
     REQUESTER,
     confirmations,
+    copy_request,
     loan_request,
     requester_message,
     supplier_message,
@@ -22,14 +26,19 @@ from tests.unit.ill.iso18626.messages import (
 from web.identity import set_actor_loader
 
 SECRET = "ytu-shares-this-secret-0123456789"
-AUTH = {"Authorization": f"Bearer {SECRET}"}
+AUTH = {"Authorization": f"Peer {SECRET}"}
 XML = "application/xml"
 
 
 @pytest.fixture
 def app(settings_overrides, db):
+    from federation.alliance import load_alliance
+    from federation.members import import_alliance
+    from tests.conftest import DEMO_ALLIANCE
     from web import create_app
 
+    with db.session() as session:
+        import_alliance(session, load_alliance(DEMO_ALLIANCE))
     application = create_app({**settings_overrides, "ILL_PEER_SECRETS": f"ytu={SECRET}"})
     application.config["TESTING"] = True
     yield application
@@ -58,8 +67,15 @@ def test_without_credentials_nothing_is_read(client):
 
 
 def test_a_wrong_secret_is_refused(client):
-    headers = {"Authorization": f"Bearer {SECRET}x"}
+    headers = {"Authorization": f"Peer {SECRET}x"}
     assert post(client, to_xml(loan_request()), headers=headers).status_code == 401
+
+
+def test_a_signed_in_browser_session_is_not_an_agency(app, client):
+    set_actor_loader(app, lambda: Actor(Role.ILL_STAFF, "ytu"))  # a cookie: no bearer mark
+    response = post(client, to_xml(requester_message()), headers={"X": "y"})
+    assert response.status_code == 401
+    assert b"Authorization: Peer" in response.data
 
 
 def test_a_wrong_content_type_is_415_with_what_to_send(client):
@@ -110,14 +126,59 @@ def test_a_message_in_another_agencys_name_is_refused(client):
     )
 
 
+def test_a_copy_request_for_a_citation_is_placed_for_the_sending_member(app, client):
+    response = post(client, to_xml(copy_request()))
+    assert response.status_code == 200
+    assert confirmation_of(response).status == "OK"
+    with app.extensions["federation.db"].session() as session:
+        placed = session.scalars(select(IllRequest)).one()
+    assert (placed.borrower_code, placed.idempotency_key) == ("ytu", "R-43")
+    assert placed.service_type == "Copy"
+    assert placed.citation["article_title"] == "Resource sharing in regional alliances"
+    assert placed.citation["journal"] == "Journal of Library Science"
+    assert placed.status == "RequestReceived" and placed.lender_code not in (None, "ytu")
+    again = post(client, to_xml(copy_request()))  # a resend does not place it twice
+    assert confirmation_of(again).status == "OK"
+    with app.extensions["federation.db"].session() as session:
+        assert session.scalar(select(func.count()).select_from(IllRequest)) == 1
+
+
+def test_a_request_for_an_unknown_title_is_refused_with_the_reason(client):
+    response = post(client, to_xml(loan_request()))  # cluster c-1234 is not in the catalogue
+    answer = confirmation_of(response)
+    assert response.status_code == 200 and answer.status == "ERROR"
+    assert answer.errors[0].type == "UnrecognisedDataValue"
+    assert "c-1234" in answer.errors[0].value
+
+
+def test_a_member_not_yet_imported_gets_an_error_not_a_crash(settings_overrides, db):
+    from web import create_app
+
+    bare = create_app({**settings_overrides, "ILL_PEER_SECRETS": f"ytu={SECRET}"})
+    response = post(bare.test_client(), to_xml(copy_request()))
+    assert response.status_code == 200
+    assert "federation members import" in confirmation_of(response).errors[0].value
+    bare.extensions["federation.db"].dispose()
+
+
 def test_a_confirmation_is_not_a_message_to_act_on(client):
     response = post(client, to_xml(confirmations()[0]))
     assert response.status_code == 400
     assert confirmation_of(response).errors[0].type == "UnsupportedActionType"
 
 
+def api_token_of(actor: Actor):
+    """An actor loader like the sign-in layer's for an API token (it marks bearer calls)."""
+
+    def load() -> Actor:
+        g.bearer = True
+        return actor
+
+    return load
+
+
 def test_an_api_token_of_the_agencys_staff_is_accepted_as_the_agency(app, client):
-    set_actor_loader(app, lambda: Actor(Role.ILL_STAFF, "ldu"))
+    set_actor_loader(app, api_token_of(Actor(Role.ILL_STAFF, "ldu")))
     response = post(client, to_xml(requester_message()), headers={"X": "y"})
     assert response.status_code == 403  # ldu's token, ytu's message
     assert (
@@ -135,7 +196,7 @@ def test_an_api_token_of_the_agencys_staff_is_accepted_as_the_agency(app, client
     ids=["read-only-token", "coordinator", "reader"],
 )
 def test_accounts_that_may_not_act_on_ill_requests_are_refused(app, client, actor):
-    set_actor_loader(app, lambda: actor)
+    set_actor_loader(app, api_token_of(actor))
     assert post(client, to_xml(requester_message()), headers={"X": "y"}).status_code == 403
 
 

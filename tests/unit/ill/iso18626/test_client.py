@@ -77,7 +77,7 @@ def test_a_request_is_posted_as_valid_xml_with_the_shared_secret(served):
     assert confirmation.ok and confirmation.kind == "requestConfirmation"
     assert confirmation.requesting_request_id == "R-42"
     (seen,) = app.seen
-    assert seen["auth"] == f"Bearer {SECRET}"
+    assert seen["auth"] == f"Peer {SECRET}"
     assert seen["type"].startswith("application/xml")
     assert from_xml(seen["body"]) == loan_request()
 
