@@ -3,7 +3,7 @@
 :class:`Outbox` listens to the broker (``IllContext.listeners``). Each change that concerns a
 peer becomes an ISO 18626 message, queued on the database session and sent only after the
 session commits: a rolled-back change sends nothing, and a peer answering at once sees the
-committed request.
+committed request. A message the peer did not take is written on the request's timeline.
 """
 
 from __future__ import annotations
@@ -17,23 +17,21 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 
-from federation.alliance.model import Alliance
+from federation.roles import SYSTEM
 from ill.iso18626.client import Iso18626Client, Peer, PeerError
-from ill.iso18626.messages import (
-    AgencyId,
-    Bibliographic,
-    Costs,
-    Header,
-    Identifier,
-    Message,
-    Request,
-    RequestingAgencyMessage,
-    SupplyingAgencyMessage,
+from ill.iso18626.compose import (
+    CLUSTER_ID_CODE,
+    action_message,
+    request_message,
+    supplier_message,
+    withdrawal_message,
 )
-from ill.iso18626.peers import peer_for
+from ill.iso18626.messages import Message
+from ill.iso18626.peers import parse_peer_secrets, peer_for
+
+__all__ = ["CLUSTER_ID_CODE", "WIRE_ACTIONS", "Outbox", "attach"]
 
 log = logging.getLogger("federation.ill.iso18626")
-CLUSTER_ID_CODE = "FEDERATION-CLUSTER"  # bibliographicRecordId code of a union-catalogue title
 OUTBOX_KEY = "iso18626_outbox"
 LISTENING_KEY = "iso18626_listening"
 WIRE_ACTIONS = frozenset(
@@ -47,138 +45,75 @@ RESPONSES = {
 }
 ANSWERS = frozenset({"ExpectToSupply", "WillSupply"})  # a supplier's first answer to a request
 DECLINES = frozenset({"Unfilled", "RetryPossible"})  # the broker moves on: not final for the peer
+WITHDRAWN_WITHIN = dt.timedelta(minutes=1)  # a lender timed out in this very step
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
+@dataclass(frozen=True)
+class Pending:
+    """A message waiting for its transaction to commit."""
 
-
-def requester_request_id(request: Any) -> str:
-    """Return the id the borrowing system knows the request by (a peer's own, or ours)."""
-    return request.idempotency_key or str(request.id)
-
-
-def _header(request: Any, now: dt.datetime) -> Header:
-    supplier = AgencyId(request.lender_code) if request.lender_code else None
-    return Header(
-        requesting_agency=AgencyId(request.borrower_code),
-        requesting_request_id=requester_request_id(request),
-        supplying_agency=supplier,
-        supplying_request_id=str(request.id),
-        timestamp=now,
-    )
-
-
-def bibliographic_of(request: Any) -> Bibliographic:
-    """Describe the requested item: the union title, or the citation staff typed."""
-    c = request.citation or {}
-    items = tuple(Identifier(code.upper(), c[code]) for code in ("isbn", "issn") if c.get(code))
-    records = (Identifier(CLUSTER_ID_CODE, request.cluster_id),) if request.cluster_id else ()
-    component = bool(c.get("article_title"))
-    return Bibliographic(
-        title=(c.get("journal") if component else None) or c.get("title") or request.title,
-        author=None if component else c.get("author") or None,
-        title_of_component=c.get("article_title") or None,
-        author_of_component=c.get("author") if component else None,
-        volume=c.get("volume") or None,
-        issue=c.get("issue") or None,
-        pages_requested=c.get("pages") or None,
-        item_ids=items,
-        record_ids=records,
-        publication_date=c.get("year") or None,
-    )
-
-
-def request_message(request: Any, now: dt.datetime) -> Request:
-    """Build the ISO 18626 request a peer lender receives (never the reader's identity)."""
-    need = request.needed_by
-    return Request(
-        header=Header(
-            AgencyId(request.borrower_code),
-            str(request.id),
-            AgencyId(request.lender_code),
-            timestamp=now,
-        ),
-        bibliographic=bibliographic_of(request),
-        service_type=request.service_type,
-        service_level=request.service_level,
-        need_before=dt.datetime(need.year, need.month, need.day, tzinfo=dt.UTC) if need else None,
-        note=request.note or None,
-        max_cost=Costs(request.max_cost) if request.max_cost is not None else None,
-        pickup_location=request.pickup_location or None,
-    )
-
-
-def supplier_message(
-    request: Any, now: dt.datetime, reason: str, note: str = "", answer: str | None = None
-) -> SupplyingAgencyMessage:
-    """Build the message a peer borrower receives about its request's status."""
-    shipped = request.status in ("Loaned", "CopyCompleted")
-    unfilled = request.status == "Unfilled"
-    return SupplyingAgencyMessage(
-        header=_header(request, now),
-        reason_for_message=reason,
-        status=request.status,
-        last_change=_utc(request.updated_at) or now,
-        answer_yes_no=answer,
-        note=note[:2000] or None,
-        reason_unfilled="NotAvailableForILL" if unfilled else None,
-        due_date=_utc(request.due_at)
-        if request.status in ("Loaned", "Overdue", "Recalled")
-        else None,
-        date_sent=now if shipped and reason != "StatusRequestResponse" else None,
-    )
-
-
-def action_message(
-    request: Any, action: str, note: str, now: dt.datetime
-) -> RequestingAgencyMessage:
-    """Build the message a peer lender receives when the borrower acts."""
-    header = _header(request, now)
-    header = Header(header.requesting_agency, str(request.id), header.supplying_agency, None, now)
-    return RequestingAgencyMessage(header=header, action=action, note=note[:2000] or None)
+    request_id: int
+    peer: Peer
+    message: Message
 
 
 @dataclass
 class Outbox:
     """Listen to the broker and send peers their messages once the change is committed."""
 
-    alliance: Alliance
+    ctx: Any  # ill.context.IllContext: the alliance, the clock, the timeline's log
     secrets: Mapping[str, str]
     client: Iso18626Client = field(default_factory=Iso18626Client)
-    sent: list[tuple[str, Message]] = field(default_factory=list)  # last few, for the log
-    clock: Any = None
+    database: Any = None  # federation.db.Database: where failed deliveries are written down
 
     def peer(self, member_code: str | None) -> Peer | None:
         """Return the member's own system, or None when the platform acts for it."""
-        return peer_for(self.alliance, self.secrets, member_code) if member_code else None
+        return peer_for(self.ctx.alliance, self.secrets, member_code) if member_code else None
 
     def __call__(self, name: str, request: Any, detail: dict) -> None:
         """Turn one broker event into the messages peers are owed, queued until commit."""
-        now = (self.clock or _now)()
+        now = self.ctx.now().replace(microsecond=0)
         for peer, message in self.messages_for(name, request, detail, now):
-            self._queue(request, peer, message)
+            self._queue(request, Pending(request.id, peer, message))
 
     def messages_for(
         self, name: str, request: Any, detail: dict, now: dt.datetime
     ) -> list[tuple[Peer, Message]]:
         """Return (peer, message) pairs owed for a broker event; empty when no peer is involved."""
         lender, borrower = self.peer(request.lender_code), self.peer(request.borrower_code)
+        owed = self._withdrawn(request, now) if name in ("routed", "unfilled") else []
         if lender and borrower:
-            return []  # two outside systems talk to each other directly, not through us
+            return owed  # two outside systems talk to each other directly, not through us
         if name == "routed" and lender:
-            return [(lender, request_message(request, now))]
-        if name == "requester_action" and detail.get("action") in WIRE_ACTIONS:
-            return self._after_action(request, detail, lender, borrower, now)
-        if name == "supplier_status" and borrower and detail.get("status") not in DECLINES:
+            owed.append((lender, request_message(request, now)))
+        elif name == "requester_action" and detail.get("action") in WIRE_ACTIONS:
+            owed += self._after_action(request, detail, lender, borrower, now)
+        elif name == "supplier_status" and borrower and detail.get("status") not in DECLINES:
             reason = "RequestResponse" if detail.get("status") in ANSWERS else "StatusChange"
-            return [(borrower, supplier_message(request, now, reason, detail.get("message", "")))]
-        if name == "unfilled" and borrower:
+            owed.append(
+                (borrower, supplier_message(request, now, reason, detail.get("message", "")))
+            )
+        elif name == "unfilled" and borrower:
             note = detail.get("reasons", "")
-            return [(borrower, supplier_message(request, now, "RequestResponse", note))]
-        return []
+            owed.append((borrower, supplier_message(request, now, "RequestResponse", note)))
+        return owed
+
+    def _withdrawn(self, request: Any, now: dt.datetime) -> list[tuple[Peer, Message]]:
+        """Return Cancel messages for peer lenders the broker just gave up waiting for."""
+        owed = []
+        for entry in request.rota:
+            peer = self.peer(entry.member_code)
+            answered = entry.answered_at
+            if answered is not None and answered.tzinfo is None:
+                answered = answered.replace(tzinfo=dt.UTC)
+            if (
+                peer
+                and entry.outcome == "timeout"
+                and answered
+                and now - answered < WITHDRAWN_WITHIN
+            ):
+                owed.append((peer, withdrawal_message(request, entry.member_code, now)))
+        return owed
 
     @staticmethod
     def _after_action(request, detail, lender, borrower, now) -> list[tuple[Peer, Message]]:
@@ -189,34 +124,53 @@ class Outbox:
             return [(borrower, supplier_message(request, now, RESPONSES[action], note, "Y"))]
         return []
 
-    def _queue(self, request: Any, peer: Peer, message: Message) -> None:
+    def _queue(self, request: Any, pending: Pending) -> None:
         session = object_session(request)
         if session is None:  # not in a transaction: nothing to wait for
-            self.deliver([(peer, message)])
+            self.deliver([pending])
             return
         if not session.info.get(LISTENING_KEY):  # once per session; sessions are short
             session.info[LISTENING_KEY] = True
             event.listen(session, "after_commit", self._after_commit)
             event.listen(session, "after_rollback", _discard)
-        session.info.setdefault(OUTBOX_KEY, []).append((peer, message))
+        session.info.setdefault(OUTBOX_KEY, []).append(pending)
 
     def _after_commit(self, session: Session) -> None:
         self.deliver(session.info.pop(OUTBOX_KEY, []))
 
-    def deliver(self, queued: list[tuple[Peer, Message]]) -> None:
-        """Send queued messages in order; a peer that cannot be reached is logged, not fatal."""
-        for peer, message in queued:
+    def deliver(self, queued: list[Pending]) -> None:
+        """Send queued messages in order; what a peer did not take goes on the timeline."""
+        for pending in queued:
+            kind = type(pending.message).__name__
             try:
-                answer = self.client.send(peer, message)
+                answer = self.client.send(pending.peer, pending.message)
             except PeerError as exc:
-                log.warning("ISO 18626 %s not delivered: %s", type(message).__name__, exc)
+                self._note(pending, f"ISO 18626 {kind} not delivered: {exc}")
                 continue
-            self.sent.append((peer.code, message))
-            del self.sent[:-50]
             if not answer.ok:
                 reasons = "; ".join(f"{e.type}: {e.value}" for e in answer.errors)
-                log.warning(
-                    "ISO 18626 %s refused by %s: %s", type(message).__name__, peer.code, reasons
+                self._note(pending, f"ISO 18626 {kind} refused by {pending.peer.code}: {reasons}")
+
+    def _note(self, pending: Pending, text: str) -> None:
+        """Log a failed delivery and write it on the request's timeline for staff to see."""
+        log.warning("request %s: %s", pending.request_id, text)
+        if self.database is None:
+            return
+        from ill.broker import log_event
+        from ill.models import IllRequest
+
+        with self.database.session() as session:
+            request = session.get(IllRequest, pending.request_id)
+            if request is not None:
+                log_event(
+                    session,
+                    self.ctx,
+                    request,
+                    SYSTEM,
+                    "broker",
+                    "PeerMessageFailed",
+                    request.status,
+                    text,
                 )
 
 
@@ -224,19 +178,21 @@ def _discard(session: Session) -> None:
     session.info.pop(OUTBOX_KEY, None)
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+def attach(ctx: Any, settings: Mapping[str, Any], database: Any = None) -> Outbox:
+    """Make the broker's context send peers their messages (web, scheduler and CLI call this).
 
-
-def attach(ctx: Any, settings: Mapping[str, Any], secrets: Mapping[str, str]) -> Outbox:
-    """Make the broker's context send peers their messages (web, scheduler and CLI call this)."""
+    Raises ConfigError when ``ILL_PEER_SECRETS`` is wrong.
+    """
+    secrets = parse_peer_secrets(
+        settings["ILL_PEER_SECRETS"], (m.code for m in ctx.alliance.members)
+    )
     outbox = Outbox(
-        alliance=ctx.alliance,
+        ctx=ctx,
         secrets=secrets,
         client=Iso18626Client(
             timeout=settings["ILL_PEER_TIMEOUT"], max_retries=settings["ILL_PEER_MAX_RETRIES"]
         ),
-        clock=ctx.now,  # read at each event: a test may swap the context's clock
+        database=database,
     )
     ctx.listeners[:] = [x for x in ctx.listeners if not isinstance(x, Outbox)] + [outbox]
     return outbox

@@ -16,7 +16,7 @@ import xmlschema
 
 from federation.alliance import load_alliance
 from federation.members import import_alliance
-from federation.roles import Actor, Role
+from federation.roles import SYSTEM, Actor, Role
 from ill import services
 from ill.iso18626.client import Peer
 from ill.iso18626.messages import (
@@ -63,6 +63,7 @@ def wire(settings_overrides, db, tmp_path):
                 **settings_overrides,
                 "ALLIANCE_FILE": str(alliance_file),
                 "ILL_PEER_SECRETS": f"{PEER}={SECRET}",
+                "ILL_PEER_MAX_RETRIES": 1,
             }
         )
         ctx = app.extensions["federation.ill"]
@@ -266,3 +267,57 @@ def test_the_peer_is_refused_what_the_state_machine_does_not_allow(wire, db):
     answer = peer.send(peer_status(rid, "WillSupply", borrower="ytu"))  # wrong borrower
     assert answer.status == "ERROR"
     assert request_row(db, rid).status == "RequestReceived"  # nothing half-done
+
+
+def _borrow_from_peer(db, ctx, cluster_id: str, holders: dict) -> int:
+    add_cluster(db, cluster_id, "编译原理", holders)
+    with db.session() as session:
+        request = services.create_request(
+            session, staff("zhifu-pl"), ctx=ctx, cluster_id=cluster_id, service_type="Loan"
+        )
+        assert request.lender_code == PEER  # same district, copy on the shelf: asked first
+        return request.id
+
+
+def test_a_peer_that_does_not_answer_in_time_is_told_the_request_went_elsewhere(wire, db):
+    peer, ctx = wire
+    rid = _borrow_from_peer(db, ctx, "c-wire-timeout", {PEER: ["在架"], "sdtbu": ["在架"]})
+    ctx.clock.advance(days=7)
+    with db.session() as session:
+        assert services.time_out(session, SYSTEM, rid, PEER, ctx=ctx) == 1
+    (cancel,) = peer.received(RequestingAgencyMessage)
+    assert cancel.action == "Cancel" and cancel.header.requesting_request_id == str(rid)
+    assert "another library" in cancel.note
+    assert request_row(db, rid).lender_code == "sdtbu"
+    assert_all_schema_valid(peer)
+
+
+def test_our_borrower_cancels_and_the_peer_confirms_the_cancellation(wire, db):
+    peer, ctx = wire
+    rid = _borrow_from_peer(db, ctx, "c-wire-cancel", {PEER: ["在架"]})
+    act(db, ctx, rid, "Cancel")
+    (cancel,) = peer.received(RequestingAgencyMessage)
+    assert cancel.action == "Cancel"
+    reply = SupplyingAgencyMessage(
+        header=Header(AgencyId("zhifu-pl"), str(rid), AgencyId(PEER)),
+        reason_for_message="CancelResponse",
+        status="Cancelled",
+        answer_yes_no="Y",
+    )
+    assert peer.send(reply).ok
+    assert request_row(db, rid).status == "Cancelled"
+    assert_all_schema_valid(peer)
+
+
+def test_a_peer_that_is_down_leaves_a_note_on_the_timeline(wire, db):
+    peer, ctx = wire
+    peer.down = True
+    rid = _borrow_from_peer(db, ctx, "c-wire-down", {PEER: ["在架"]})
+    with db.session() as session:
+        notes = [
+            e.message
+            for e in session.query(IllEvent).filter_by(request_id=rid, event="PeerMessageFailed")
+        ]
+    assert len(notes) == 1
+    assert "Request not delivered" in notes[0] and "HTTP 503" in notes[0]
+    assert request_row(db, rid).status == "RequestReceived"  # the response timer still runs

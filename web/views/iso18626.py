@@ -17,7 +17,7 @@ from federation.roles import Actor, Role
 from ill.context import context_from_settings, install
 from ill.iso18626.bridge import Bridge
 from ill.iso18626.outbox import attach
-from ill.iso18626.peers import member_for_secret, parse_peer_secrets
+from ill.iso18626.peers import member_for_secret
 from ill.iso18626.schema import MAX_MESSAGE_BYTES
 from ill.iso18626.services import receive
 from ill.iso18626.xml import to_xml
@@ -78,12 +78,11 @@ def init_app(app: Flask) -> None:
     """Check the peers' shared secrets at start-up, pick the handlers, register the endpoint."""
     alliance = app.extensions["federation.alliance"]
     settings = app.extensions["federation.settings"]
-    secrets = parse_peer_secrets(settings["ILL_PEER_SECRETS"], (m.code for m in alliance.members))
-    app.extensions[SECRETS_KEY] = secrets
     ctx = app.extensions.get(ILL_CONTEXT_KEY)
     if ctx is None:  # the first area to need the broker's context builds and installs it
         ctx = install(context_from_settings(settings, alliance))
         app.extensions[ILL_CONTEXT_KEY] = ctx
-    attach(ctx, settings, secrets)
+    outbox = attach(ctx, settings, database=app.extensions["federation.db"])
+    app.extensions[SECRETS_KEY] = outbox.secrets
     app.extensions[HANDLERS_KEY] = Bridge(ctx).handlers()
     app.register_blueprint(bp)

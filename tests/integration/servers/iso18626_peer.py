@@ -47,8 +47,11 @@ class SimulatedIllSystem:
     requests: dict[str, Request] = field(default_factory=dict)  # by requestingAgencyRequestId
     lock: threading.Lock = field(default_factory=threading.Lock)
     platform: Peer | None = None  # where to send our own messages (set by the test)
+    down: bool = False  # answer 503 to everything, as a system being restarted would
 
     def __call__(self, environ, start_response):
+        if self.down:
+            return respond(start_response, b"restarting", 503, "text/plain")
         if environ.get("HTTP_AUTHORIZATION", "") != f"Peer {self.secret}":
             return respond(start_response, b"who are you?", 401, "text/plain")
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
