@@ -11,6 +11,8 @@ content type (415), a body too large (413) and a missing or unknown credential (
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from federation.policy import Permission
 from federation.roles import Actor, Role
@@ -31,20 +33,20 @@ ILL_CONTEXT_KEY = "federation.ill"
 
 
 PEER_SCHEME = "peer"
-NEEDS_CREDENTIAL = (
-    "authenticate as the sending agency: Authorization: Bearer <API token> or "
-    "Authorization: Peer <the member's shared secret>"
+NEEDS_CREDENTIAL = _l(
+    "Authenticate as the sending agency: Authorization: Bearer <API token> or "
+    "Authorization: Peer <the member's shared secret>."
 )
 
 
 @bp.before_request
 def _authenticate_agency() -> None:
     """Let a peer system act as its member with the member's shared secret; refuse cookies."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == PEER_SCHEME:
         code = member_for_secret(current_app.extensions[SECRETS_KEY], token.strip())
         if code is None:
-            abort(401, description="the shared secret is not one of a member's")
+            abort(401, description=_("The shared secret is not one of a member's."))
         g.actor, g.iso18626_peer = Actor(Role.ILL_STAFF, member_code=code, name="ISO 18626"), True
     elif current_actor() is not None and not g.get("bearer"):
         abort(401, description=NEEDS_CREDENTIAL)  # a browser session, not an agency
@@ -57,12 +59,13 @@ def _authenticate_agency() -> None:
 def receive_message() -> Response:
     """Answer one ISO 18626 message with its confirmation."""
     if request.mimetype not in XML_TYPES:
-        abort(415, description="send ISO 18626 messages as Content-Type: application/xml")
+        abort(415, description=_("Send ISO 18626 messages as Content-Type: application/xml."))
+    too_large = _("An ISO 18626 message may be at most %(size)d bytes.", size=MAX_MESSAGE_BYTES)
     if (request.content_length or 0) > MAX_MESSAGE_BYTES:
-        abort(413, description=f"an ISO 18626 message may be at most {MAX_MESSAGE_BYTES} bytes")
+        abort(413, description=too_large)
     data = request.stream.read(MAX_MESSAGE_BYTES + 1)
     if len(data) > MAX_MESSAGE_BYTES:
-        abort(413, description=f"an ISO 18626 message may be at most {MAX_MESSAGE_BYTES} bytes")
+        abort(413, description=too_large)
     from web import get_db
 
     with get_db().session() as session:
