@@ -8,6 +8,7 @@ ISO 18626 2021-2 schema by a second validator (xmlschema).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -185,9 +186,12 @@ def test_the_peer_borrows_a_copy_from_the_alliance(wire, db):
     add_cluster(db, "c-wire-copy", "图书馆学期刊", {"ytu": ["在架"]})
     row = _peer_places(db, peer, "c-wire-copy", "LDU-200", "Copy")
     supply(db, ctx, row.id, "WillSupply")
+    assert peer.send(peer_action("LDU-200", "StatusRequest")).ok
     supply(db, ctx, row.id, "CopyCompleted")
     assert peer.send(peer_action("LDU-200", "Received")).ok
-    assert peer.statuses() == ["WillSupply", "CopyCompleted"]
+    assert peer.statuses() == ["WillSupply", "WillSupply", "CopyCompleted"]
+    reasons = [m.reason_for_message for m in peer.received(SupplyingAgencyMessage)]
+    assert reasons == ["RequestResponse", "StatusRequestResponse", "StatusChange"]
     assert peer.received(SupplyingAgencyMessage)[-1].date_sent is not None
     assert request_row(db, row.id).requester_state == "Received"
     assert_all_schema_valid(peer)
@@ -245,8 +249,13 @@ def test_an_alliance_member_borrows_a_copy_from_the_peer(wire, db):
         ).id
     assert peer.received(Request)[0].service_type == "Copy"
     assert peer.send(peer_status(rid, "WillSupply")).ok
+    news = dataclasses.replace(
+        peer_status(rid, "WillSupply"), reason_for_message="Notification", note="scanning today"
+    )
+    assert peer.send(news).ok  # news without a change of status goes on the timeline
     assert peer.send(peer_status(rid, "CopyCompleted")).ok
     act(db, ctx, rid, "Received")
+    assert "Notification" in events(db, rid)
     assert request_row(db, rid).status == "CopyCompleted"
     assert [m.action for m in peer.received(RequestingAgencyMessage)] == ["Received"]
     assert_all_schema_valid(peer)

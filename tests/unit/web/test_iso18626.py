@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 from flask import g
@@ -11,7 +12,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from federation.roles import Actor, Role
-from ill.iso18626.messages import AgencyId, Confirmation
+from ill.iso18626.messages import (
+    AgencyId,
+    Confirmation,
+    Header,
+    RequestingAgencyMessage,
+    SupplyingAgencyMessage,
+)
 from ill.iso18626.schema import MAX_MESSAGE_BYTES
 from ill.iso18626.xml import from_xml, to_xml
 from ill.models import IllRequest
@@ -247,3 +254,87 @@ def test_a_valid_message_from_the_agency_gets_its_own_confirmation(client):
     assert answer.kind == "requestingAgencyMessageConfirmation"
     assert (answer.requesting_agency, answer.requesting_request_id) == (REQUESTER, "R-42")
     assert answer.action == "Received"
+
+
+# ------------------------------------------------- structure-aware fuzzing of the handlers
+
+STATUSES = (
+    "RequestReceived",
+    "ExpectToSupply",
+    "WillSupply",
+    "Loaned",
+    "Overdue",
+    "Recalled",
+    "RetryPossible",
+    "Unfilled",
+    "HoldReturn",
+    "ReleaseHoldReturn",
+    "CopyCompleted",
+    "LoanCompleted",
+    "CompletedWithoutReturn",
+    "Cancelled",
+)
+ACTIONS = (
+    "StatusRequest",
+    "Received",
+    "Cancel",
+    "Renew",
+    "HoldReturn",
+    "ShippedReturn",
+    "ShippedForward",
+    "Notification",
+    "Lost",
+)
+REASONS = (
+    "RequestResponse",
+    "StatusRequestResponse",
+    "RenewResponse",
+    "CancelResponse",
+    "StatusChange",
+    "Notification",
+)
+
+
+@pytest.fixture
+def ytu_lends(app):
+    """A loan zhifu-pl asked of ytu (ytu alone holds it): the fuzzer answers as ytu."""
+    from ill import services
+    from tests.support.ill import add_cluster
+
+    db = app.extensions["federation.db"]
+    add_cluster(db, "c-fuzz", "数据库系统概论", {"ytu": ["在架"]})
+    ctx = app.extensions["federation.ill"]
+    ctx.clock = lambda: dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)  # a Tuesday, open
+    with db.session() as session:
+        request = services.create_request(
+            session, Actor(Role.ILL_STAFF, "zhifu-pl"), ctx=ctx, cluster_id="c-fuzz"
+        )
+    assert request.lender_code == "ytu"
+    return request.id
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_valid_status_or_action_is_answered_never_crashes(app, client, ytu_lends, data):
+    rid = data.draw(st.sampled_from([str(ytu_lends), "0", "999999999999999999999", "R-42", "x"]))
+    if data.draw(st.booleans()):
+        message = SupplyingAgencyMessage(
+            header=Header(AgencyId("zhifu-pl"), rid, AgencyId("ytu")),
+            reason_for_message=data.draw(st.sampled_from(REASONS)),
+            status=data.draw(st.sampled_from(STATUSES)),
+            note=data.draw(st.none() | st.text(max_size=30)),
+        )
+    else:
+        message = RequestingAgencyMessage(
+            header=Header(AgencyId("ytu"), rid, AgencyId("ldu")),
+            action=data.draw(st.sampled_from(ACTIONS)),
+        )
+    response = post(client, to_xml(message))
+    assert response.status_code == 200
+    answer = confirmation_of(response)
+    assert answer.ok or answer.errors[0].value
+    with app.extensions["federation.db"].session() as session:
+        status = session.get(IllRequest, ytu_lends).status
+    assert status in STATUSES  # whatever was accepted, the request is in a real state
