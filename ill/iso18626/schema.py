@@ -37,16 +37,19 @@ def _parser() -> etree.XMLParser:
     )
 
 
-_local = threading.local()  # lxml schema objects are not shared between threads
+_schemas: dict[str, etree.XMLSchema] = {}
+# One compiled schema per version for the whole process (compiling takes milliseconds, and a
+# threaded server starts a thread per request); the lock keeps each error log to one caller.
+_lock = threading.Lock()
 
 
 def schema_for(version: str) -> etree.XMLSchema:
     """Return the compiled XSD for a message version (1.x: v1.2; anything else: 2021-2)."""
     name = SCHEMA_FILES["1.2"] if version.startswith("1.") else SCHEMA_FILES["2021-2"]
-    schemas = _local.__dict__.setdefault("schemas", {})
-    if name not in schemas:
-        schemas[name] = etree.XMLSchema(etree.parse(str(SCHEMA_DIR / name), _parser()))
-    return schemas[name]
+    with _lock:
+        if name not in _schemas:
+            _schemas[name] = etree.XMLSchema(etree.parse(str(SCHEMA_DIR / name), _parser()))
+        return _schemas[name]
 
 
 def parse_document(data: bytes) -> etree._Element:
@@ -78,9 +81,10 @@ def message_version(root: etree._Element) -> str:
 def validate(root: etree._Element) -> None:
     """Check a message against the XSD of its version; raise WireError with the first fault."""
     schema = schema_for(message_version(root))
-    if schema.validate(root):
-        return
-    error = schema.error_log.filter_from_errors()[0]
+    with _lock:
+        if schema.validate(root):
+            return
+        error = schema.error_log.filter_from_errors()[0]
     message = error.message.replace("{http://illtransactions.org/2013/iso18626}", "")
     raise WireError("BadlyFormedMessage", f"line {error.line}: {message}")
 

@@ -60,17 +60,22 @@ def receive_message() -> Response:
     """Answer one ISO 18626 message with its confirmation."""
     if request.mimetype not in XML_TYPES:
         abort(415, description=_("Send ISO 18626 messages as Content-Type: application/xml."))
-    too_large = _("An ISO 18626 message may be at most %(size)d bytes.", size=MAX_MESSAGE_BYTES)
-    if (request.content_length or 0) > MAX_MESSAGE_BYTES:
-        abort(413, description=too_large)
-    data = request.stream.read(MAX_MESSAGE_BYTES + 1)
-    if len(data) > MAX_MESSAGE_BYTES:
-        abort(413, description=too_large)
+    data = _read_body()
     from web import get_db
 
     with get_db().session() as session:
         reply = receive(session, current_actor(), data, current_app.extensions[HANDLERS_KEY])
     return Response(to_xml(reply.confirmation), reply.http_status, mimetype="application/xml")
+
+
+def _read_body() -> bytes:
+    """Return the posted bytes, or answer 413 without reading more than the limit."""
+    declared = request.content_length or 0
+    data = b"" if declared > MAX_MESSAGE_BYTES else request.stream.read(MAX_MESSAGE_BYTES + 1)
+    if declared > MAX_MESSAGE_BYTES or len(data) > MAX_MESSAGE_BYTES:
+        limit = _("An ISO 18626 message may be at most %(size)d bytes.", size=MAX_MESSAGE_BYTES)
+        abort(413, description=limit)
+    return data
 
 
 # No CSRF token: only API tokens and shared secrets are accepted here, never a session cookie.
