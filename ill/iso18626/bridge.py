@@ -19,7 +19,6 @@ from federation.roles import Actor
 from ill import services
 from ill.context import IllContext, current
 from ill.iso18626.messages import (
-    ErrorData,
     Request,
     RequestingAgencyMessage,
     SupplyingAgencyMessage,
@@ -192,4 +191,4 @@ def _unknown(rid: str, actor: Actor) -> Refused:
     return Refused("UnrecognisedDataValue", f"no ILL request {rid[:60]!r} for {actor.member_code}")
 
 
-__all__ = ["Bridge", "ErrorData"]
+__all__ = ["Bridge"]
