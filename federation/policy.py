@@ -29,14 +29,24 @@ class Permission(StrEnum):
     COSTS_WHATIF = "costs_whatif"  # try a cost-sharing model without adopting it
     COSTS_ADOPT = "costs_adopt"  # adopt a model, approve and lock a period
     ALLIANCE_ADMIN = "alliance_admin"  # accounts, members, harvests, dedup, backups
+    MANAGE_ACCOUNTS = "manage_accounts"  # open the account and token pages (whose: per member)
+    STAFF_VIEWS = "staff_views"  # staff-only views of catalogue data (harvested source records)
 
 
 P = Permission
-_STAFF = {P.PUBLIC, P.SIGNED_IN, P.ILL_READ, P.ILL_ACT, P.READER_DATA, P.STATS_OWN}
+_STAFF = {
+    P.PUBLIC,
+    P.SIGNED_IN,
+    P.ILL_READ,
+    P.ILL_ACT,
+    P.READER_DATA,
+    P.STATS_OWN,
+    P.STAFF_VIEWS,
+}
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.READER: frozenset({P.PUBLIC, P.SIGNED_IN, P.READER_SELF}),
     Role.ILL_STAFF: frozenset(_STAFF),
-    Role.MEMBER_ADMIN: frozenset(_STAFF | {P.MEMBER_ADMIN}),
+    Role.MEMBER_ADMIN: frozenset(_STAFF | {P.MEMBER_ADMIN, P.MANAGE_ACCOUNTS}),
     Role.COORDINATOR: frozenset(
         {P.PUBLIC, P.SIGNED_IN, P.STATS_ALL, P.REPORTS, P.FEEDBACK_READ, P.COSTS_WHATIF}
     ),
@@ -51,12 +61,16 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             P.COSTS_WHATIF,
             P.COSTS_ADOPT,
             P.ALLIANCE_ADMIN,
+            P.MANAGE_ACCOUNTS,
+            P.STAFF_VIEWS,
         }
     ),
     Role.SYSTEM: frozenset({P.PUBLIC, P.ILL_READ, P.ILL_ACT, P.STATS_ALL, P.REPORTS}),
 }
 MEMBER_SCOPED = frozenset({P.ILL_READ, P.ILL_ACT, P.READER_DATA, P.MEMBER_ADMIN, P.STATS_OWN})
-WRITES = frozenset({P.ILL_ACT, P.MEMBER_ADMIN, P.COSTS_ADOPT, P.ALLIANCE_ADMIN})
+WRITES = frozenset(
+    {P.ILL_ACT, P.MEMBER_ADMIN, P.COSTS_ADOPT, P.ALLIANCE_ADMIN, P.MANAGE_ACCOUNTS}
+)
 
 
 def allowed(actor: Actor | None, permission: Permission, member_code: str | None = None) -> bool:

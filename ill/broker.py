@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from federation import usage
 from federation.roles import SYSTEM, Actor
@@ -37,6 +38,7 @@ def log_event(
     """Append one line to the request's timeline (and touch it, so its version moves on)."""
     now = ctx.now()
     request.updated_at = now
+    flag_modified(request, "updated_at")  # an UPDATE even at the same instant: the version moves
     entry = IllEvent(
         request_id=request.id,
         at=now,
@@ -78,10 +80,10 @@ def ranker_for(ctx: Any) -> Ranker:
 
 
 def candidates(session: Session, ctx: Any, request: IllRequest) -> list[Holding]:
-    """Return the members to consider: the cluster's holders, or every copy lender."""
+    """Return the members to consider: the cluster's holders, or (a citation) every member."""
     if request.cluster_id:
         return holders_of(session, request.cluster_id)
-    return [Holding(m.code, unknown=1) for m in ctx.alliance.members if "copies" in m.ill.lends]
+    return [Holding(m.code, unknown=1) for m in ctx.alliance.members]
 
 
 def build_rota(session: Session, ctx: Any, request: IllRequest) -> list[IllRotaEntry]:
@@ -108,6 +110,7 @@ def build_rota(session: Session, ctx: Any, request: IllRequest) -> list[IllRotaE
             score=round(line.score, 6),
             terms=line.terms,
             tie_break=line.tie_break,
+            deadline_at=line.deadline,
             outcome="waiting" if line.rank else "filtered",
         )
         for position, line in enumerate(lines, start=1)

@@ -42,11 +42,9 @@ class NewRequestSchema(Schema):
         validate=validate.OneOf(SERVICE_LEVELS, error="use one of Rush, Express, Normal"),
     )
     needed_by = fields.Date(load_default=None, allow_none=True)
-    max_cost = fields.Decimal(
+    max_cost = fields.Float(
         load_default=None,
         allow_none=True,
-        places=2,
-        as_string=True,
         validate=validate.Range(min=0, max=100000, error="a cost between 0 and 100000"),
     )
     pickup_location = fields.String(load_default="", validate=validate.Length(max=200))

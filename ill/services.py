@@ -133,7 +133,7 @@ def create_request(
     ctx = current(ctx)
     borrower = _borrower(actor)
     if idempotency_key:
-        found = _by_key(session, borrower, idempotency_key)
+        found = find_by_key(session, borrower, idempotency_key)
         if found is not None:
             return found
     try:
@@ -146,7 +146,7 @@ def create_request(
             session.add(request)
             session.flush()
     except IntegrityError:
-        found = _by_key(session, borrower, idempotency_key) if idempotency_key else None
+        found = find_by_key(session, borrower, idempotency_key) if idempotency_key else None
         if found is None:
             raise
         return found
@@ -164,7 +164,7 @@ def _borrower(actor: Actor) -> str:
     raise Forbidden("only a member's ILL staff or its readers can place a request")
 
 
-def _by_key(session: Session, borrower: str, key: str) -> IllRequest | None:
+def find_by_key(session: Session, borrower: str, key: str) -> IllRequest | None:
     return session.scalar(
         select(IllRequest).where(
             IllRequest.borrower_code == borrower, IllRequest.idempotency_key == key[:100]
@@ -272,11 +272,12 @@ def _load_for_change(session, actor, request_id, expected_version) -> IllRequest
 
 def _flush(session: Session, request: IllRequest) -> None:
     """Write the change; a concurrent writer that got there first turns it into a Conflict."""
+    rid = request.id  # read now: after a failed flush the object cannot be read
     try:
         session.flush()
     except StaleDataError:
         raise Conflict(
-            f"ILL request {request.id} was changed by someone else at the same moment; "
+            f"ILL request {rid} was changed by someone else at the same moment; "
             "reload it and try again"
         ) from None
 
@@ -301,6 +302,7 @@ def apply_supplier_status(
     S.supplier_move(request.status, status, request.service_type)
     before, request.status = request.status, status
     broker.log_event(session, ctx, request, actor, "supplier", status, before, message)
+    _flush(session, request)  # take the row (version check) before anything follows from it
     if status in S.LENDER_DECLINES:
         broker.lender_declined(
             session, ctx, request, "unfilled", f"{status}: {message}".strip(": ")
@@ -334,6 +336,7 @@ def apply_requester_action(
     request.status = spec.to_status or request.status
     request.requester_state = spec.to_requester or request.requester_state
     broker.log_event(session, ctx, request, actor, "requester", action, before, message)
+    _flush(session, request)
     _after_action(session, ctx, request, action, before, message)
     _flush(session, request)
     ctx.emit("requester_action", request, {"action": action, "message": message})
@@ -425,6 +428,7 @@ def time_out(
         request.status,
         f"no answer from {lender} within {hours:g} business hours; cancelled with it",
     )
+    _flush(session, request)
     notify(
         session,
         ctx,

@@ -25,11 +25,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["federation.alliance"] = load_alliance(settings["ALLIANCE_FILE"])
     logging.getLogger("federation").setLevel(settings["LOG_LEVEL"])
 
-    from web import errors, i18n
-    from web.views import admin, api, home, iso18626, oai, sru
+    from web import errors, i18n, security
+    from web import ill as ill_web
+    from web.views import account, admin, api, home, ill, ill_api, ill_reader, iso18626, oai, sru
     from web.views import search as search_pages
 
     i18n.init_app(app)
+    security.init_app(app)  # sessions, who is acting, CSRF, headers, declared permissions
 
     @app.context_processor
     def _alliance_context():
@@ -41,8 +43,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(sru.bp)  # /sru and /opensearch.xml
     app.register_blueprint(oai.bp)  # /oai: the union catalogue over OAI-PMH
-    iso18626.init_app(app)  # /iso18626: ILL messages from members' own systems
     search_pages.init_app(app)  # the one search backend, and the reader search pages
+    app.register_blueprint(account.bp)  # /sign-in, /sign-out, /account
+    ill_web.init_app(app)  # the ILL broker's context (alliance, reader-data cipher, mailer)
+    app.register_blueprint(ill_api.bp, url_prefix="/api/v1/ill")
+    app.register_blueprint(ill.bp, url_prefix="/ill")  # staff queues, detail, pick list, slips
+    app.register_blueprint(ill_reader.bp, url_prefix="/ill")  # a reader's own requests
+    iso18626.init_app(app)  # /iso18626: ISO 18626 with members' own systems (after ill_web)
+    security.check_declared(app)  # refuse to start with a view that declares no permission
     return app
 
 

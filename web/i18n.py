@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, redirect, request
 from flask_babel import Babel
 
+from web.identity import public
+
 LOCALES = ("zh_CN", "en")
 COOKIE = "lang"
 
@@ -35,6 +37,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.get("/lang/<code>")
+@public
 def switch(code: str):
     """Remember the chosen language and go back to the page the reader was on."""
     response = redirect(_safe_next(request.args.get("next")))

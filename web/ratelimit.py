@@ -21,6 +21,7 @@ DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
     "api": (120, 60),
     "sru": (60, 60),
     "oai": (60, 60),
+    "account": (30, 60),  # sign-in pages; failed passwords are also throttled per user name
 }
 _MAX_CLIENTS = 50_000  # forget finished windows past this many tracked clients
 

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import federation.accounts.models  # noqa: F401  (users, API tokens, sign-in attempts)
 import federation.models  # noqa: F401  (registers the tables on Base.metadata)
 import ill.models  # noqa: F401  (the ILL broker's tables)
 from federation.db import Base, make_engine

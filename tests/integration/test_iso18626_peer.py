@@ -67,7 +67,7 @@ def wire(settings_overrides, db, tmp_path):
                 "ILL_PEER_MAX_RETRIES": 1,
             }
         )
-        ctx = app.extensions["federation.ill"]
+        ctx = app.extensions["ill.context"]
         ctx.clock = Clock(TUESDAY_MORNING)
         peer.platform = Peer("alliance", servers.start(app) + "iso18626", SECRET)
         yield peer, ctx

@@ -1,31 +1,24 @@
-"""Administration pages: how the harvests went, member by member.
-
-Until accounts and roles exist (the accounts-and-security issue, next in the README's
-"Status" list), these pages answer only requests made on the server itself (loopback) and
-not relayed by a reverse proxy; every other request gets 403.
-"""
+"""Administration pages: how the harvests went, member by member (alliance administrators)."""
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, render_template, request
-from flask_babel import gettext as _
+from flask import Blueprint, current_app, render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from federation.models import HarvestRun, Member, Record
+from federation.policy import Permission
 from web import get_db
 from web.i18n import select_locale
+from web.identity import requires
 
 bp = Blueprint("admin", __name__)
 
 RUNS_SHOWN = 10  # newest runs listed per member
-# A reverse proxy on the same machine connects from loopback: its requests come from elsewhere.
-PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
 
 KIND_LABELS = {
     "full": _l("full"),
@@ -39,24 +32,6 @@ STATUS_LABELS = {
     "failed": _l("failed"),
 }
 RECORD_STATUSES = ("active", "deleted", "rejected")
-
-
-def is_loopback(address: str | None) -> bool:
-    """Tell whether an address is the machine itself (127.0.0.0/8, ::1, ::ffff:127.x)."""
-    try:
-        ip = ipaddress.ip_address(address or "")
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return (mapped or ip).is_loopback
-
-
-@bp.before_request
-def local_requests_only():
-    """Refuse every request not made on the server itself (stand-in until accounts exist)."""
-    relayed = any(request.headers.get(name) for name in PROXY_HEADERS)
-    if relayed or not is_loopback(request.remote_addr):
-        abort(403, description=_("The administration pages answer only on the server itself."))
 
 
 @dataclass
@@ -164,6 +139,7 @@ def member_harvests(session, alliance, locale: str) -> list[MemberHarvests]:
 
 
 @bp.get("/harvests")
+@requires(Permission.ALLIANCE_ADMIN)
 def harvests():
     """Show each member's last harvest runs and its records by status."""
     alliance = current_app.extensions["federation.alliance"]

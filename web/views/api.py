@@ -25,6 +25,7 @@ from search.interfaces import SearchBackend, SearchBackendError
 from search.query import MAX_RESULT_WINDOW, QueryError, SearchQuery, SearchResult
 from web import get_db
 from web.errors import error_body
+from web.identity import public
 from web.ratelimit import limit_blueprint
 from web.schemas import (
     DistrictSchema,
@@ -119,6 +120,7 @@ def run_search(**kwargs: Any) -> SearchResult:
 
 
 @bp.get("/search")
+@public
 def search():
     """Search the union catalogue: a page of clusters, facet counts and paging links."""
     args = load_args(SearchArgsSchema(), request.args)
@@ -179,6 +181,7 @@ def page_links(total: int, page: int, page_size: int) -> dict[str, str | None]:
 
 
 @bp.get("/records/<cluster_id>")
+@public
 def record(cluster_id: str):
     """Return one cluster with its holdings and why its records were merged."""
     doc = search_backend().get(cluster_id) if len(cluster_id) <= MAX_CLUSTER_ID else None
@@ -194,6 +197,7 @@ def record(cluster_id: str):
 
 
 @bp.get("/facets")
+@public
 def facets():
     """Count facet values for a search (the counts a search page's sidebar shows)."""
     args = load_args(FacetArgsSchema(), request.args)
@@ -215,6 +219,7 @@ def facets():
 
 
 @bp.get("/members")
+@public
 def members():
     """List the alliance's active member libraries."""
     with get_db().session() as session:
@@ -226,6 +231,7 @@ def members():
 
 
 @bp.get("/districts")
+@public
 def districts():
     """List the districts that have member libraries, with their populations."""
     with get_db().session() as session:
@@ -237,6 +243,7 @@ def districts():
 
 
 @bp.get("/openapi.json")
+@public
 def openapi():
     """Return the OpenAPI 3 document of this API."""
     from web.openapi import build_spec
@@ -246,6 +253,7 @@ def openapi():
 
 @bp.get("/")
 @bp.get("/docs")
+@public
 def docs():
     """Show the API's reference as a plain page, generated from the OpenAPI document."""
     from web.openapi import build_spec

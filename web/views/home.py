@@ -12,6 +12,7 @@ from flask_babel import ngettext
 from federation.members import AllianceOverview, alliance_overview
 from web import get_db
 from web.i18n import select_locale
+from web.identity import public
 
 bp = Blueprint("home", __name__)
 
@@ -110,6 +111,7 @@ def schematic_map(
 
 
 @bp.get("/")
+@public
 def index():
     """Show every member library on a district overview."""
     locale = select_locale()

@@ -29,7 +29,7 @@ bp = Blueprint("iso18626", __name__)
 XML_TYPES = frozenset({"application/xml", "text/xml"})
 SECRETS_KEY = "federation.iso18626.secrets"
 HANDLERS_KEY = "federation.iso18626.handlers"
-ILL_CONTEXT_KEY = "federation.ill"
+ILL_CONTEXT_KEY = "ill.context"  # set by web.ill.init_app, which runs first
 
 
 PEER_SCHEME = "peer"

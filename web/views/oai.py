@@ -7,9 +7,11 @@ import hashlib
 from flask import Blueprint, Response, current_app, request
 
 from web import get_db
+from web.identity import public
 from web.oai.clusters import ClusterRepository
 from web.oai.provider import OAIProvider
 from web.ratelimit import limit_blueprint
+from web.security import csrf_exempt
 
 bp = Blueprint("oai", __name__)
 limit_blueprint(bp, "oai")
@@ -37,6 +39,8 @@ def provider() -> OAIProvider:
 
 
 @bp.route("/oai", methods=["GET", "POST"])
+@public
+@csrf_exempt
 def endpoint():
     """Answer one OAI-PMH request."""
     params = request.form if request.method == "POST" else request.args

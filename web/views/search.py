@@ -27,6 +27,7 @@ from search.interfaces import SearchBackend, SearchBackendError
 from search.query import SORTS, QueryError, SearchQuery, SearchResult
 from web import get_db
 from web.i18n import select_locale
+from web.identity import public
 from web.views.home import TYPE_LABELS
 from web.views.search_export import holding_distance, safe_highlight
 
@@ -255,6 +256,7 @@ def relaxed_query(text: str) -> str | None:
 
 
 @bp.get("/search")
+@public
 def results():
     """Show a page of hits with facets, applied-filter chips, sort and paging."""
     locale = select_locale()

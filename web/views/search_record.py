@@ -6,11 +6,12 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from flask import Response, abort, make_response, render_template, request, url_for
+from flask import Response, abort, make_response, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from federation.models import Record
+from federation.policy import Permission, allowed
 from search.dedup import storage as dedup_storage
 from search.dedup.evidence import RULES, WORK_RULES
 from search.dedup.services import explain_cluster
@@ -18,7 +19,7 @@ from search.documents import ClusterDoc
 from search.interfaces import SearchBackendError
 from web import get_db
 from web.i18n import select_locale
-from web.views.admin import PROXY_HEADERS, is_loopback
+from web.identity import current_actor, public, requires
 from web.views.search import (
     AVAILABILITY_LABELS,
     FORMAT_LABELS,
@@ -105,6 +106,7 @@ def _doc_or_404(cluster_id: str) -> ClusterDoc:
 
 
 @bp.get("/record/<cluster_id>")
+@public
 def record(cluster_id: str):
     """Show one title: description, holdings nearest first, editions, evidence, citations."""
     doc = _doc_or_404(cluster_id)
@@ -143,6 +145,7 @@ def _safe_name(cluster_id: str) -> str:
 
 
 @bp.get("/record/<cluster_id>/cite.ris")
+@public
 def record_ris(cluster_id: str):
     """Download the record as an RIS citation."""
     doc = _doc_or_404(cluster_id)
@@ -152,6 +155,7 @@ def record_ris(cluster_id: str):
 
 
 @bp.get("/record/<cluster_id>/cite.bib")
+@public
 def record_bibtex(cluster_id: str):
     """Download the record as a BibTeX entry."""
     doc = _doc_or_404(cluster_id)
@@ -161,9 +165,8 @@ def record_bibtex(cluster_id: str):
 
 
 def is_staff_request() -> bool:
-    """Tell whether staff may see source records (stand-in until accounts: the server itself)."""
-    relayed = any(request.headers.get(name) for name in PROXY_HEADERS)
-    return not relayed and is_loopback(request.remote_addr)
+    """Tell whether the signed-in user is staff who may see the harvested source records."""
+    return allowed(current_actor(), Permission.STAFF_VIEWS)
 
 
 @dataclass
@@ -203,10 +206,9 @@ def source_records(record_ids: list[int]) -> list[SourceRecord]:
 
 
 @bp.get("/record/<cluster_id>/source")
+@requires(Permission.STAFF_VIEWS)
 def record_source(cluster_id: str):
     """Show staff the harvested source records (MARC / Dublin Core XML) behind one title."""
-    if not is_staff_request():
-        abort(403, description=_("Source records are shown only to staff on the server itself."))
     doc = _doc_or_404(cluster_id)
     records = source_records([int(i) for i in doc.get("record_ids") or []])
     return render_template("search/source.html", doc=doc, records=records)

@@ -15,6 +15,7 @@ from lxml import etree
 from search.interfaces import SearchBackendError
 from search.query import MAX_PAGE_SIZE, MAX_RESULT_WINDOW, MatchAll, Node, SearchQuery
 from web.cql import INDEXES, CQLError, parse_cql
+from web.identity import public
 from web.ratelimit import limit_blueprint
 from web.records_xml import dublin_core, marcxml, xml_text
 
@@ -113,6 +114,7 @@ def read_request() -> _Request:
 
 
 @bp.get("/sru")
+@public
 def search_retrieve():
     """Answer an SRU 2.0 searchRetrieve request (explain when asked, or asked nothing)."""
     operation = request.args.get("operation")
@@ -210,6 +212,7 @@ def _zr(tag: str) -> str:
 
 
 @bp.get("/opensearch.xml")
+@public
 def opensearch():
     """Describe the reader search for browsers and other systems (OpenSearch 1.1)."""
     alliance = current_app.extensions["federation.alliance"]

@@ -3,6 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import federation.accounts.models  # noqa: F401
 import federation.models  # noqa: F401
 from federation.db import Base
 

@@ -303,7 +303,7 @@ def ytu_lends(app):
 
     db = app.extensions["federation.db"]
     add_cluster(db, "c-fuzz", "数据库系统概论", {"ytu": ["在架"]})
-    ctx = app.extensions["federation.ill"]
+    ctx = app.extensions["ill.context"]
     ctx.clock = lambda: dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)  # a Tuesday, open
     with db.session() as session:
         request = services.create_request(

@@ -1,0 +1,53 @@
+"""Scheduler entry points of the ILL broker (jobs ``ill:timers`` and ``ill:retention``).
+
+Each job loads the settings and the alliance afresh, builds its own database connection and
+ILL context, calls one service and logs one line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from federation.alliance import AllianceFileError, load_alliance
+from federation.db import Database
+from federation.settings import ConfigError, load_settings
+from ill.context import IllContext, context_from_settings
+
+log = logging.getLogger(__name__)
+
+
+def timers_job() -> None:
+    """Fire the ILL timers that are due (every minute)."""
+    from ill.timers import run_due_timers
+
+    _run("timers", lambda db, ctx: run_due_timers(db, ctx))
+
+
+def retention_job() -> None:
+    """Erase reader data past its retention period (daily)."""
+    _run("retention", run_retention)
+
+
+def run_retention(db: Database, ctx: IllContext) -> int:
+    """Erase reader data of requests closed longer ago than the retention period."""
+    from ill.retention import anonymise_closed
+
+    with db.session() as session:
+        return anonymise_closed(session, ctx.now(), ctx.retention_days)
+
+
+def _run(what: str, body: Callable[[Database, IllContext], Any]) -> None:
+    try:
+        settings = load_settings()
+        alliance = load_alliance(settings["ALLIANCE_FILE"])
+    except (ConfigError, AllianceFileError) as exc:
+        log.error("ILL %s job not run: %s", what, exc)
+        return
+    db = Database(settings["DATABASE_URL"])
+    try:
+        done = body(db, context_from_settings(settings, alliance))
+        log.info("ILL %s job: %s request(s) handled", what, done)
+    finally:
+        db.dispose()
