@@ -13,8 +13,7 @@ from ill.iso18626.messages import Request
 from ill.iso18626.outbox import Outbox, attach
 from tests.conftest import DEMO_ALLIANCE
 from tests.integration.servers.iso18626_peer import SimulatedIllSystem
-from tests.support.ill import add_cluster
-from tests.unit.ill.conftest import staff
+from tests.support.ill import add_cluster, staff
 from web.oai.server import EndpointServer
 
 SECRET = "ldu-outbox-test-secret-0123456789"
