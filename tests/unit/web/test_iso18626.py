@@ -6,11 +6,11 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from flask import g
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from federation.accounts.tokens import create_token, list_tokens, revoke_token
 from federation.roles import Actor, Role
 from ill.iso18626.messages import (
     AgencyId,
@@ -22,6 +22,7 @@ from ill.iso18626.messages import (
 from ill.iso18626.schema import MAX_MESSAGE_BYTES
 from ill.iso18626.xml import from_xml, to_xml
 from ill.models import IllRequest
+from tests.support.accounts import sign_in_as
 from tests.unit.ill.iso18626.messages import (
     REQUESTER,
     confirmations,
@@ -30,7 +31,6 @@ from tests.unit.ill.iso18626.messages import (
     requester_message,
     supplier_message,
 )
-from web.identity import set_actor_loader
 
 SECRET = "ytu-shares-this-secret-0123456789"
 AUTH = {"Authorization": f"Peer {SECRET}"}
@@ -78,8 +78,9 @@ def test_a_wrong_secret_is_refused(client):
     assert post(client, to_xml(loan_request()), headers=headers).status_code == 401
 
 
-def test_a_signed_in_browser_session_is_not_an_agency(app, client):
-    set_actor_loader(app, lambda: Actor(Role.ILL_STAFF, "ytu"))  # a cookie: no bearer mark
+@pytest.mark.parametrize("role", ["ill_staff", "alliance_admin"])
+def test_a_signed_in_browser_session_is_not_an_agency(app, client, role):
+    sign_in_as(client, app, role, "ytu" if role == "ill_staff" else None)
     response = post(client, to_xml(requester_message()), headers={"X": "y"})
     assert response.status_code == 401
     assert b"Authorization: Peer" in response.data
@@ -174,37 +175,41 @@ def test_a_confirmation_is_not_a_message_to_act_on(client):
     assert confirmation_of(response).errors[0].type == "UnsupportedActionType"
 
 
-def api_token_of(actor: Actor):
-    """An actor loader like the sign-in layer's for an API token (it marks bearer calls)."""
-
-    def load() -> Actor:
-        g.bearer = True
-        return actor
-
-    return load
+def token(app, member: str, scope: str = "write") -> dict[str, str]:
+    """Issue an API token for a member's system, as its administrator would; return the header."""
+    with app.extensions["federation.db"].session() as session:
+        issued = create_token(session, member, "ISO 18626 gateway", scope)
+    return {"Authorization": f"Bearer {issued.secret}"}
 
 
-def test_an_api_token_of_the_agencys_staff_is_accepted_as_the_agency(app, client):
-    set_actor_loader(app, api_token_of(Actor(Role.ILL_STAFF, "ldu")))
-    response = post(client, to_xml(requester_message()), headers={"X": "y"})
+def test_an_api_token_of_the_agency_is_accepted_as_the_agency(app, client):
+    response = post(client, to_xml(requester_message()), headers=token(app, "ytu"))
+    assert response.status_code == 200
+    assert "no ILL request 'R-42' for ytu" in confirmation_of(response).errors[0].value
+
+
+def test_an_api_token_of_another_member_cannot_speak_for_the_agency(app, client):
+    response = post(client, to_xml(requester_message()), headers=token(app, "ldu"))
     assert response.status_code == 403  # ldu's token, ytu's message
-    assert (
-        "'ytu' is not the authenticated agency 'ldu'" in confirmation_of(response).errors[0].value
-    )
+    answer = confirmation_of(response)
+    assert "'ytu' is not the authenticated agency 'ldu'" in answer.errors[0].value
 
 
-@pytest.mark.parametrize(
-    "actor",
-    [
-        Actor(Role.ILL_STAFF, "ytu", read_only=True),
-        Actor(Role.COORDINATOR),
-        Actor(Role.READER, "ytu"),
-    ],
-    ids=["read-only-token", "coordinator", "reader"],
-)
-def test_accounts_that_may_not_act_on_ill_requests_are_refused(app, client, actor):
-    set_actor_loader(app, api_token_of(actor))
-    assert post(client, to_xml(requester_message()), headers={"X": "y"}).status_code == 403
+def test_a_read_only_token_cannot_send_messages(app, client):
+    response = post(client, to_xml(requester_message()), headers=token(app, "ytu", "read"))
+    assert response.status_code == 403
+
+
+def test_an_unknown_token_is_401(client):
+    response = post(client, to_xml(requester_message()), headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 401
+
+
+def test_a_revoked_token_is_401(app, client):
+    headers = token(app, "ytu")
+    with app.extensions["federation.db"].session() as session:
+        revoke_token(session, list_tokens(session, "ytu")[0])
+    assert post(client, to_xml(requester_message()), headers=headers).status_code == 401
 
 
 # ----------------------------------------------------------------------------- fuzzing
