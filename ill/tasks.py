@@ -47,7 +47,19 @@ def _run(what: str, body: Callable[[Database, IllContext], Any]) -> None:
         return
     db = Database(settings["DATABASE_URL"])
     try:
-        done = body(db, context_from_settings(settings, alliance))
+        ctx = context_from_settings(settings, alliance)
+        _tell_peers(ctx, settings, db)
+        done = body(db, ctx)
         log.info("ILL %s job: %s request(s) handled", what, done)
     finally:
         db.dispose()
+
+
+def _tell_peers(ctx: IllContext, settings: dict, db: Database) -> None:
+    """Send members that run their own ISO 18626 system what the timers did (e.g. re-routing)."""
+    from ill.iso18626.outbox import attach
+
+    try:
+        attach(ctx, settings, database=db)
+    except ConfigError as exc:  # the timers must still fire; the peers miss the news
+        log.error("ILL timers will not tell ISO 18626 peers: %s", exc)

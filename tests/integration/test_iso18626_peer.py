@@ -330,3 +330,33 @@ def test_a_peer_that_is_down_leaves_a_note_on_the_timeline(wire, db):
     assert len(notes) == 1
     assert "Request not delivered" in notes[0] and "HTTP 503" in notes[0]
     assert request_row(db, rid).status == "RequestReceived"  # the response timer still runs
+
+
+def test_the_scheduler_tells_the_peer_when_a_timeout_routes_the_request_to_it(
+    wire, db, settings_overrides, tmp_path, monkeypatch
+):
+    peer, ctx = wire
+    # ytlib has a copy on the shelf and is asked first; the peer's copy is out: second.
+    add_cluster(db, "c-wire-timer", "计算机网络", {"ytlib": ["在架"], PEER: ["借出"]})
+    with db.session() as session:
+        request = services.create_request(
+            session, staff("zhifu-pl"), ctx=ctx, cluster_id="c-wire-timer", service_type="Loan"
+        )
+        rid, first = request.id, request.lender_code
+    assert first == "ytlib" and peer.received(Request) == []
+    env = {
+        "FEDERATION_INSTANCE_PATH": settings_overrides["INSTANCE_PATH"],
+        "FEDERATION_DATABASE_URL": settings_overrides["DATABASE_URL"],
+        "FEDERATION_ALLIANCE_FILE": str(tmp_path / "alliance.yaml"),
+        "FEDERATION_ILL_PEER_SECRETS": f"{PEER}={SECRET}",
+        "FEDERATION_SECRET_KEY": "test-secret",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    from ill.tasks import timers_job
+
+    timers_job()  # the scheduler's job, on the real clock: ytlib's deadline passed long ago
+    assert request_row(db, rid).lender_code == PEER
+    (sent,) = peer.received(Request)
+    assert sent.header.requesting_request_id == str(rid)
+    assert_all_schema_valid(peer)
