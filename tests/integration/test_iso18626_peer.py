@@ -360,3 +360,16 @@ def test_the_scheduler_tells_the_peer_when_a_timeout_routes_the_request_to_it(
     (sent,) = peer.received(Request)
     assert sent.header.requesting_request_id == str(rid)
     assert_all_schema_valid(peer)
+
+
+def test_the_peer_cannot_supply_and_the_broker_moves_on_with_its_reason(wire, db):
+    peer, ctx = wire
+    rid = _borrow_from_peer(db, ctx, "c-wire-unfilled", {PEER: ["在架"], "sdtbu": ["在架"]})
+    answer = dataclasses.replace(peer_status(rid, "Unfilled"), reason_unfilled="NotOnShelf")
+    assert peer.send(answer).ok
+    row = request_row(db, rid)
+    assert (row.lender_code, row.status) == ("sdtbu", "RequestReceived")
+    with db.session() as session:
+        said = session.query(IllEvent).filter_by(request_id=rid, event="Unfilled").one().message
+    assert "NotOnShelf" in said
+    assert peer.received(RequestingAgencyMessage) == []  # it said no itself: nothing to cancel
