@@ -455,5 +455,241 @@ def reparse(ctx: Context, codes: tuple[str, ...]) -> None:
     )
 
 
+# -- accounts, API tokens, backup and restore (federation/accounts, federation/backup.py) ----------
+
+CLI_ACTOR = "cli"  # recorded as the creator of accounts and tokens made here
+
+
+@contextmanager
+def _account_errors():
+    """Turn account and backup errors into one-line messages."""
+    from federation.accounts import AccountError
+    from federation.backup import BackupError
+
+    try:
+        yield
+    except (AccountError, BackupError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def _user_or_fail(session, username: str):
+    from federation.accounts import find_user
+
+    user = find_user(session, username)
+    if user is None:
+        raise UserError(f"no account named {username!r} (see: federation users list)")
+    return user
+
+
+@main.group()
+def users() -> None:
+    """Accounts: readers, member staff, coordinators, alliance administrators."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["reader", "ill_staff", "member_admin", "coordinator", "alliance_admin"]),
+)
+@click.option("--member", "member_code", help="Member code (readers and member staff).")
+@click.option("--name", "display_name", default="", help="Name shown to colleagues.")
+@click.option(
+    "--generate-password", is_flag=True, help="Make a password and print it once (no prompt)."
+)
+@pass_ctx
+def users_create(
+    ctx: Context,
+    username: str,
+    role: str,
+    member_code: str | None,
+    display_name: str,
+    generate_password: bool,
+) -> None:
+    """Create an account; the password is asked twice (or generated and printed once)."""
+    import secrets
+
+    from federation.accounts import create_user
+
+    ctx.db.upgrade()
+    if generate_password:
+        password = secrets.token_urlsafe(12)
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _account_errors(), ctx.db.session() as s:
+        user = create_user(
+            s, username, password, role, member_code, display_name, created_by=CLI_ACTOR
+        )
+        click.echo(
+            f"Created {user.role} account {user.username}"
+            + (f" of {user.member_code}." if user.member_code else ".")
+        )
+    if generate_password:
+        click.echo(f"Password (shown only now): {password}")
+
+
+@users.command("list")
+@click.option("--member", "member_code", help="Only this member's accounts.")
+@pass_ctx
+def users_list(ctx: Context, member_code: str | None) -> None:
+    """List the accounts: user name, role, member, state, last sign-in."""
+    from federation.accounts import list_users
+
+    with ctx.db.session() as s:
+        rows = list_users(s, member_code)
+        if not rows:
+            click.echo("No accounts.")
+        for u in rows:
+            last = u.last_sign_in_at.strftime("%Y-%m-%d %H:%M UTC") if u.last_sign_in_at else "-"
+            state = "active" if u.active else "disabled"
+            click.echo(
+                f"{u.username:<24} {u.role:<15} {u.member_code or '-':<14} {state:<9} {last}"
+            )
+
+
+@users.command("reset-password")
+@click.argument("username")
+@pass_ctx
+def users_reset_password(ctx: Context, username: str) -> None:
+    """Give an account a one-time password (printed once) to change at next sign-in."""
+    from federation.accounts import reset_password
+
+    with ctx.db.session() as s:
+        temporary = reset_password(s, _user_or_fail(s, username))
+    click.echo(f"One-time password for {username} (shown only now): {temporary}")
+    click.echo("Its sessions have ended; it must choose a new password at next sign-in.")
+
+
+@users.command("disable")
+@click.argument("username")
+@pass_ctx
+def users_disable(ctx: Context, username: str) -> None:
+    """Stop an account from signing in and end its sessions."""
+    from federation.accounts import disable_user
+
+    with ctx.db.session() as s:
+        disable_user(s, _user_or_fail(s, username))
+    click.echo(f"Disabled {username}.")
+
+
+@users.command("enable")
+@click.argument("username")
+@pass_ctx
+def users_enable(ctx: Context, username: str) -> None:
+    """Let a disabled account sign in again."""
+    from federation.accounts import enable_user
+
+    with ctx.db.session() as s:
+        enable_user(s, _user_or_fail(s, username))
+    click.echo(f"Enabled {username}.")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens for member systems: one member, read or write, shown once, revocable."""
+
+
+@tokens.command("create")
+@click.option("--member", "member_code", required=True, help="Member whose system uses it.")
+@click.option("--name", required=True, help="What system uses it (e.g. 'ILS at ytu').")
+@click.option("--scope", type=click.Choice(["read", "write"]), default="read", show_default=True)
+@pass_ctx
+def tokens_create(ctx: Context, member_code: str, name: str, scope: str) -> None:
+    """Create a token and print it once (only its hash is kept)."""
+    from federation.accounts import create_token
+
+    ctx.db.upgrade()
+    with _account_errors(), ctx.db.session() as s:
+        issued = create_token(s, member_code, name, scope, created_by=CLI_ACTOR)
+    click.echo(f"Token {issued.prefix} for {member_code} ({scope}); shown only now:")
+    click.echo(issued.secret)
+
+
+@tokens.command("list")
+@click.option("--member", "member_code", help="Only this member's tokens.")
+@pass_ctx
+def tokens_list(ctx: Context, member_code: str | None) -> None:
+    """List the tokens: prefix, member, scope, state, last use (never the token itself)."""
+    from federation.accounts import list_tokens
+
+    with ctx.db.session() as s:
+        rows = list_tokens(s, member_code)
+        if not rows:
+            click.echo("No tokens.")
+        for t in rows:
+            used = t.last_used_at.strftime("%Y-%m-%d %H:%M UTC") if t.last_used_at else "never"
+            state = "revoked" if t.revoked_at else "active"
+            line = f"{t.prefix:<14} {t.member_code:<14} {t.scope:<6} {state:<8} {used:<21}"
+            click.echo(f"{line} {t.name}")
+
+
+@tokens.command("revoke")
+@click.argument("prefix")
+@pass_ctx
+def tokens_revoke(ctx: Context, prefix: str) -> None:
+    """Revoke the token whose prefix (from `tokens list`) is PREFIX."""
+    from sqlalchemy import select
+
+    from federation.accounts import ApiToken, revoke_token
+
+    prefix = prefix.removeprefix("fed_").split("_", 1)[0]
+    with ctx.db.session() as s:
+        token = s.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+        if token is None:
+            raise UserError(f"no token with prefix {prefix!r} (see: federation tokens list)")
+        changed = revoke_token(s, token)
+    click.echo(f"Revoked token {prefix}." if changed else f"Token {prefix} was already revoked.")
+
+
+def _print_rows(rows: dict[str, int]) -> None:
+    shown = {k: v for k, v in rows.items() if v}
+    click.echo("  " + ", ".join(f"{name} {n}" for name, n in shown.items()))
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@pass_ctx
+def backup_command(ctx: Context, path: str) -> None:
+    """Write a consistent copy of the whole database to PATH (SQLite copy or pg_dump file)."""
+    from federation.backup import backup
+
+    with _account_errors():
+        report = backup(ctx.db, path)
+    click.echo(
+        f"Backup of the {report.engine} database (schema {report.revision}) written to "
+        f"{report.path} ({report.size:,} bytes). Rows per table:"
+    )
+    _print_rows(report.rows)
+    click.echo(
+        "Reader data in it stays encrypted: keep READER_DATA_KEY (instance/reader_data.key) "
+        "safe and apart from the backup, or it cannot be read after a restore."
+    )
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Replace the current database without asking.")
+@pass_ctx
+def restore_command(ctx: Context, path: str, yes: bool) -> None:
+    """Replace the whole database with the backup at PATH, then rebuild the search index."""
+    from federation.backup import has_tables, restore
+    from search.backends import backend_from_settings
+    from search.indexing import rebuild_index
+
+    if has_tables(ctx.db) and not yes:
+        click.confirm(f"Replace everything in {_safe_url(ctx)} with {path}?", abort=True)
+    with _account_errors():
+        report = restore(ctx.db, path)
+    click.echo(f"Restored {report.path} (schema {report.revision}). Rows per table:")
+    _print_rows(report.rows)
+    backend = backend_from_settings(ctx.settings)
+    try:
+        written = rebuild_index(ctx.db, backend, recluster=False)
+    finally:
+        backend.close()
+    click.echo(f"Search index rebuilt: {written} cluster documents.")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -27,7 +27,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from web import errors, i18n, security
     from web import ill as ill_web
-    from web.views import account, admin, api, home, ill, ill_api, ill_reader, iso18626, oai, sru
+    from web.views import account, accounts_admin, admin, api, home, ill, ill_api, ill_reader
+    from web.views import iso18626, oai, sru
     from web.views import search as search_pages
 
     i18n.init_app(app)
@@ -45,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(oai.bp)  # /oai: the union catalogue over OAI-PMH
     search_pages.init_app(app)  # the one search backend, and the reader search pages
     app.register_blueprint(account.bp)  # /sign-in, /sign-out, /account
+    app.register_blueprint(accounts_admin.bp, url_prefix="/admin")  # /admin/accounts, /tokens
     ill_web.init_app(app)  # the ILL broker's context (alliance, reader-data cipher, mailer)
     app.register_blueprint(ill_api.bp, url_prefix="/api/v1/ill")
     app.register_blueprint(ill.bp, url_prefix="/ill")  # staff queues, detail, pick list, slips

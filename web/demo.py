@@ -117,6 +117,7 @@ def _self_check(alliance: Alliance, home_url: str) -> list[str]:
 
 def run_demo(ctx, port: int, seed: int, check_only: bool) -> None:
     """Set up the instance, serve the demo alliance and print what to open."""
+    from federation.accounts.demo import seed_demo_accounts
     from federation.demo.corpus import build_corpus, corpus_summary
     from federation.members import import_alliance
     from web import create_app
@@ -127,6 +128,8 @@ def run_demo(ctx, port: int, seed: int, check_only: bool) -> None:
     ctx.db.upgrade()
     with ctx.db.session() as session:
         _, members = import_alliance(session, alliance)
+    with ctx.db.session() as session:
+        accounts = seed_demo_accounts(session, settings)
     click.echo(
         f"Alliance: {alliance.name_en} — {len(alliance.members)} members ({members.summary()})."
     )
@@ -150,7 +153,7 @@ def run_demo(ctx, port: int, seed: int, check_only: bool) -> None:
     web = start_web(create_app({"PORT": port}), settings["HOST"], port)
     home = f"http://{settings['HOST']}:{port}/"
     try:
-        _print_what_to_open(alliance, home, check_only)
+        _print_what_to_open(alliance, home, check_only, accounts)
         if check_only:
             problems = _self_check(alliance, home)
             for p in problems:
@@ -191,11 +194,17 @@ def _write_truth(corpus, settings) -> str:
     return str(path)
 
 
-def _print_what_to_open(alliance: Alliance, home: str, check_only: bool) -> None:
+def _print_sign_ins(home: str, accounts) -> None:
+    click.echo(f"  Demo sign-ins at {home}sign-in (DEMO ONLY: new passwords at every start):")
+    for a in accounts:
+        where = f" of {a.member_code}" if a.member_code else ""
+        click.echo(f"    {a.username:<12} {a.password:<14} {a.role.value}{where}: {a.purpose}")
+
+
+def _print_what_to_open(alliance: Alliance, home: str, check_only: bool, accounts=()) -> None:
     click.echo("")
     click.echo(f"  Open the alliance in your browser:  {home}")
-    click.echo("  Demo sign-ins: none yet — accounts and roles arrive with the accounts issue;")
-    click.echo("                 every page shown now is public.")
+    _print_sign_ins(home, accounts)
     click.echo("  Member OAI-PMH endpoints (real HTTP on loopback):")
     for m in alliance.members:
         click.echo(f"    {m.code:<14} {m.oai.base_url}?verb=Identify   ({m.oai.metadata_prefix})")

@@ -101,6 +101,7 @@ def load_actor() -> Actor | None:
         if actor is None:
             abort(401, description="The API token is unknown or revoked.")
         g.bearer = True
+        g.rate_key = "token:" + token[:24]  # the prefix part: one member system
         return actor
     user_id = session.get("uid")
     if user_id is None:
@@ -237,4 +238,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _actor_context():
-        return {"current_actor": g.get("actor")}
+        from federation.policy import Permission, allowed
+
+        actor = g.get("actor")
+        return {"current_actor": actor, "can": lambda name: allowed(actor, Permission(name))}

@@ -1,10 +1,12 @@
 """The demo alliance's member endpoints over real HTTP: valid OAI-PMH, harvested completely."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -134,19 +136,40 @@ def test_demo_command_serves_the_home_page_and_every_endpoint(tmp_path):
     federation = Path(sys.executable).with_name("federation")
     proc = subprocess.Popen([str(federation), "demo"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")))
+    reader.start()
     try:
         home = _wait_for(f"http://127.0.0.1:{port}/", proc)
         assert alliance.name_zh in home
         for member in alliance.members:
             identify = requests.get(member.oai.base_url, params={"verb": "Identify"}, timeout=10)
             assert b"<Identify>" in identify.content
+        _sign_in_with_the_printed_password(f"http://127.0.0.1:{port}/", lines)
     finally:
         proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        reader.join(timeout=10)
+    output = "".join(lines)
     assert f"http://127.0.0.1:{port}/" in output
     assert "Harvested" in output and "Indexed" in output
     assert "Traceback" not in output
     assert proc.returncode == 0, output
+
+
+def _sign_in_with_the_printed_password(home: str, lines: list[str]) -> None:
+    """Sign in as the demo's alliance administrator with the password the console printed."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any("Press Ctrl-C" in line for line in lines):
+        time.sleep(0.2)
+    printed = re.search(r"^\s+admin\s+(\S+)\s+alliance_admin", "".join(lines), re.M)
+    assert printed, "".join(lines)
+    browser = requests.Session()
+    form = browser.get(home + "sign-in", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    data = {"csrf_token": token, "username": "admin", "password": printed.group(1)}
+    browser.post(home + "sign-in", data=data, timeout=10)
+    assert browser.get(home + "admin/harvests", timeout=10).status_code == 200
 
 
 def _wait_for(url: str, proc: subprocess.Popen, seconds: float = 120) -> str:

@@ -28,10 +28,12 @@ from search.query import SORTS, QueryError, SearchQuery, SearchResult
 from web import get_db
 from web.i18n import select_locale
 from web.identity import public
+from web.ratelimit import limit_blueprint
 from web.views.home import TYPE_LABELS
 from web.views.search_export import holding_distance, safe_highlight
 
 bp = Blueprint("search", __name__)
+limit_blueprint(bp, "search")
 
 PAGE_SIZE = 20
 FACET_SIZE = 10
