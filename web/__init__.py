@@ -27,8 +27,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from web import errors, i18n, security
     from web import ill as ill_web
-    from web.views import account, accounts_admin, admin, api, home, ill, ill_api, ill_reader
-    from web.views import iso18626, oai, sru
+    from web.views import (
+        account,
+        accounts_admin,
+        admin,
+        api,
+        home,
+        ill,
+        ill_api,
+        ill_reader,
+        iso18626,
+        oai,
+        sru,
+    )
     from web.views import search as search_pages
 
     i18n.init_app(app)
