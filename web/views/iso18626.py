@@ -1,18 +1,17 @@
 """POST /iso18626: ISO 18626 messages from members that run their own ILL system.
 
-The sending agency proves who it is with an API token of one of its staff accounts
-(``Authorization: Bearer <token>``, read by the sign-in layer) or with the member's shared
-secret from ``ILL_PEER_SECRETS`` (``Authorization: Peer <secret>``). A browser session is not
-enough: a machine talks here, and a cookie must not let another site post in a member's name.
-Every answer is an ISO 18626 confirmation (OK, or ERROR with the reason), except a wrong
-content type (415), a body too large (413) and a missing or unknown credential (401).
+The sending agency proves who it is with the member's shared secret from ``ILL_PEER_SECRETS``
+(``Authorization: Peer <secret>``) or an API token of the member
+(``Authorization: Bearer <token>``, read by the sign-in layer); a signed-in staff member's
+session acts for its member too. Every answer is an ISO 18626 confirmation (OK, or ERROR with
+the reason), except a wrong content type (415), a body too large (413) and a missing or unknown
+credential (401).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from federation.policy import Permission
 from federation.roles import Actor, Role
@@ -33,25 +32,18 @@ ILL_CONTEXT_KEY = "ill.context"  # set by web.ill.init_app, which runs first
 
 
 PEER_SCHEME = "peer"
-NEEDS_CREDENTIAL = _l(
-    "Authenticate as the sending agency: Authorization: Bearer <API token> or "
-    "Authorization: Peer <the member's shared secret>."
-)
 
 
 @bp.before_request
-def _authenticate_agency() -> None:
-    """Let a peer system act as its member with the member's shared secret; refuse cookies."""
+def _authenticate_peer() -> None:
+    """Let a peer system act as its member when it presents the member's shared secret."""
     scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == PEER_SCHEME:
-        code = member_for_secret(current_app.extensions[SECRETS_KEY], token.strip())
-        if code is None:
-            abort(401, description=_("The shared secret is not one of a member's."))
-        g.actor, g.iso18626_peer = Actor(Role.ILL_STAFF, member_code=code, name="ISO 18626"), True
-    elif current_actor() is not None and not g.get("bearer"):
-        abort(401, description=NEEDS_CREDENTIAL)  # a browser session, not an agency
-    elif current_actor() is None:
-        abort(401, description=NEEDS_CREDENTIAL)
+    if scheme.lower() != PEER_SCHEME:
+        return  # an API token or a session: the sign-in layer has decided already
+    code = member_for_secret(current_app.extensions[SECRETS_KEY], token.strip())
+    if code is None:
+        abort(401, description=_("The shared secret is not one of a member's."))
+    g.actor = Actor(Role.ILL_STAFF, member_code=code, name="ISO 18626")
 
 
 @bp.post("/iso18626")
@@ -78,7 +70,9 @@ def _read_body() -> bytes:
     return data
 
 
-# No CSRF token: only API tokens and shared secrets are accepted here, never a session cookie.
+# No CSRF token: machines post here. A session cookie cannot be abused from another site,
+# because only application/xml or text/xml bodies are read, and a browser sends those
+# cross-site only after a CORS preflight, which this endpoint never grants.
 receive_message.csrf_exempt = True  # type: ignore[attr-defined]
 
 

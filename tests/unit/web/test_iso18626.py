@@ -78,12 +78,27 @@ def test_a_wrong_secret_is_refused(client):
     assert post(client, to_xml(loan_request()), headers=headers).status_code == 401
 
 
-@pytest.mark.parametrize("role", ["ill_staff", "alliance_admin"])
-def test_a_signed_in_browser_session_is_not_an_agency(app, client, role):
-    sign_in_as(client, app, role, "ytu" if role == "ill_staff" else None)
+def test_a_signed_in_staff_session_acts_for_its_member(app, client):
+    sign_in_as(client, app, "ill_staff", "ytu")
     response = post(client, to_xml(requester_message()), headers={"X": "y"})
-    assert response.status_code == 401
-    assert b"Authorization: Peer" in response.data
+    assert response.status_code == 200
+    assert "no ILL request 'R-42' for ytu" in confirmation_of(response).errors[0].value
+
+
+@pytest.mark.parametrize("role", ["coordinator", "alliance_admin", "reader"])
+def test_signed_in_people_who_do_not_act_on_ill_requests_are_refused(app, client, role):
+    sign_in_as(client, app, role, "ytu" if role == "reader" else None)
+    assert post(client, to_xml(requester_message()), headers={"X": "y"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data"]
+)
+def test_what_a_cross_site_form_can_send_is_not_read(app, client, content_type):
+    sign_in_as(client, app, "ill_staff", "ytu")
+    body = to_xml(requester_message())
+    response = post(client, body, headers={"X": "y"}, content_type=content_type)
+    assert response.status_code == 415
 
 
 def test_a_wrong_content_type_is_415_with_what_to_send(client):
