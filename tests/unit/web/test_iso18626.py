@@ -358,3 +358,25 @@ def test_any_valid_status_or_action_is_answered_never_crashes(app, client, ytu_l
     with app.extensions["federation.db"].session() as session:
         status = session.get(IllRequest, ytu_lends).status
     assert status in STATUSES  # whatever was accepted, the request is in a real state
+
+
+def test_a_peers_patron_details_are_not_kept_anywhere(app, client):
+    patron = (
+        b"<patronInfo><patronId>P-778899</patronId><surname>Zhangsan</surname>"
+        b"<givenName>Xiaoming</givenName></patronInfo></request>"
+    )
+    body = to_xml(copy_request()).replace(b"</request>", patron)
+    response = post(client, body)
+    assert response.status_code == 200 and confirmation_of(response).status == "OK"
+    db = app.extensions["federation.db"]
+    from federation.db import Base
+
+    with db.session() as session:
+        stored = " ".join(
+            str(row)
+            for table in Base.metadata.sorted_tables
+            for row in session.execute(table.select())
+        )
+    assert "Resource sharing in regional alliances" in stored  # the request is there...
+    for secret in ("P-778899", "Zhangsan", "Xiaoming"):  # ...the reader is not
+        assert secret not in stored
