@@ -7,6 +7,7 @@ entities, never touches the network and refuses documents that carry a DTD.
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def _parser() -> etree.XMLParser:
 
 
 _schemas: dict[str, etree.XMLSchema] = {}
+_names: dict[str, frozenset[str]] = {}
+XS = "http://www.w3.org/2001/XMLSchema"
 # One compiled schema per version for the whole process (compiling takes milliseconds, and a
 # threaded server starts a thread per request); the lock keeps each error log to one caller.
 _lock = threading.Lock()
@@ -80,13 +83,53 @@ def message_version(root: etree._Element) -> str:
 
 def validate(root: etree._Element) -> None:
     """Check a message against the XSD of its version; raise WireError with the first fault."""
-    schema = schema_for(message_version(root))
+    version = message_version(root)
+    schema = schema_for(version)
     with _lock:
         if schema.validate(root):
             return
         error = schema.error_log.filter_from_errors()[0]
     message = error.message.replace("{http://illtransactions.org/2013/iso18626}", "")
-    raise WireError("BadlyFormedMessage", f"line {error.line}: {message}")
+    raise WireError(_error_type(error, version), f"line {error.line}: {message}")
+
+
+# Schema faults in a value (a code not in the list, a date that is not a date).
+VALUE_FAULTS = frozenset(
+    f"SCHEMAV_CVC_{name}_VALID"
+    for name in (
+        "ENUMERATION",
+        "MININCLUSIVE",
+        "MAXINCLUSIVE",
+        "PATTERN",
+        "LENGTH",
+        "MINLENGTH",
+        "MAXLENGTH",
+        "TOTALDIGITS",
+        "FRACTIONDIGITS",
+    )
+) | {"SCHEMAV_CVC_DATATYPE_VALID_1_2_1"}
+_UNEXPECTED = re.compile(r"Element '(?:\{[^}]*\})?([^']+)': This element is not expected")
+
+
+def _error_type(error: etree._LogEntry, version: str) -> str:
+    """Return the ISO 18626 ErrorType of a schema fault (BadlyFormedMessage by default)."""
+    if error.type_name in VALUE_FAULTS:
+        return "UnrecognisedDataValue"
+    unexpected = _UNEXPECTED.search(error.message)
+    if unexpected and unexpected.group(1) not in element_names(version):
+        return "UnrecognisedDataElement"  # an element the standard does not have
+    return "BadlyFormedMessage"  # e.g. a known element out of place, or one missing
+
+
+def element_names(version: str) -> frozenset[str]:
+    """Return every element name the version's schema declares."""
+    name = SCHEMA_FILES["1.2"] if version.startswith("1.") else SCHEMA_FILES["2021-2"]
+    with _lock:
+        if name not in _names:
+            doc = etree.parse(str(SCHEMA_DIR / name), _parser())
+            found = doc.xpath("//xs:element/@name", namespaces={"xs": XS})
+            _names[name] = frozenset(str(n) for n in found)
+        return _names[name]
 
 
 def _first_line(exc: Exception) -> str:

@@ -132,7 +132,7 @@ def test_a_schema_fault_is_named_and_the_request_id_echoed(client):
     answer = confirmation_of(response)
     assert answer.kind == "supplyingAgencyMessageConfirmation"
     assert answer.requesting_request_id == "R-42"
-    assert answer.errors[0].type == "BadlyFormedMessage"
+    assert answer.errors[0].type == "UnrecognisedDataValue"
     assert "Shipped" in answer.errors[0].value
 
 

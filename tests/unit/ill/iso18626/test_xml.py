@@ -106,7 +106,7 @@ def test_a_2021_element_in_a_version_1_2_message_is_refused():
     )
     with pytest.raises(WireError) as info:
         from_xml(body)
-    assert info.value.error_type == "BadlyFormedMessage"
+    assert info.value.error_type == "UnrecognisedDataElement"  # 2017 has no such element
     assert "deliveryMethod" in info.value.message
 
 
@@ -121,14 +121,13 @@ def test_a_2021_element_in_a_version_1_2_message_is_refused():
             b'<ISO18626Message xmlns="http://illtransactions.org/2013/iso18626" '
             b'xmlns:ill="http://illtransactions.org/2013/iso18626" ill:version="2021-2">'
             b"<request/></ISO18626Message>",
-            "header",
+            "Missing child element",
         ),
-        (to_xml(supplier_message()).replace(b"Loaned", b"Shipped"), "Shipped"),
-        (
-            to_xml(loan_request())
-            .replace(b"<title>", b"<titel>")
-            .replace(b"</title>", b"</titel>"),
-            "titel",
+        (  # a known element in the wrong place (reasonForMessage is missing before it)
+            to_xml(supplier_message()).replace(
+                b"<reasonForMessage>StatusChange</reasonForMessage>", b""
+            ),
+            "note",
         ),
     ],
 )
@@ -138,6 +137,38 @@ def test_a_bad_message_is_refused_as_badly_formed_with_the_reason(body, fragment
     assert info.value.error_type == "BadlyFormedMessage"
     assert fragment in info.value.message
     assert "\n" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("body", "error_type", "fragment"),
+    [
+        (
+            to_xml(supplier_message()).replace(b">Loaned<", b">Shipped<"),
+            "UnrecognisedDataValue",
+            "'Shipped' is not an element of the set",
+        ),
+        (
+            to_xml(supplier_message()).replace(
+                b"2026-11-21T08:30:00Z</lastChange>", b"yesterday</lastChange>"
+            ),
+            "UnrecognisedDataValue",
+            "'yesterday' is not a valid value",
+        ),
+        (
+            to_xml(loan_request())
+            .replace(b"<title>", b"<titel>")
+            .replace(b"</title>", b"</titel>"),
+            "UnrecognisedDataElement",
+            "titel",
+        ),
+    ],
+    ids=["unknown-status", "not-a-date", "unknown-element"],
+)
+def test_a_schema_fault_gets_the_error_type_the_standard_names(body, error_type, fragment):
+    with pytest.raises(WireError) as info:
+        from_xml(body)
+    assert info.value.error_type == error_type
+    assert fragment in info.value.message
 
 
 XXE = b"""<?xml version="1.0"?>
