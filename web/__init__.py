@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         accounts_admin,
         admin,
         api,
+        feedback,
         home,
         ill,
         ill_api,
@@ -51,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     app.register_blueprint(home.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(sru.bp)  # /sru and /opensearch.xml
