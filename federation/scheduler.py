@@ -46,6 +46,7 @@ DEFAULT_WORKERS = 8
 # the alliance's time zone). Their state lives in the database, so a restart loses nothing.
 FIXED_JOBS: tuple[tuple[str, str, str], ...] = (
     ("ill:timers", "ill.tasks:timers_job", "every 1m"),  # ILL deadlines, due dates, recalls
+    ("ill:stats", "ill.tasks:stats_job", "every 5m"),  # lenders' fill rate, speed, balance
     ("ill:retention", "ill.tasks:retention_job", "15 3 * * *"),  # erase old reader data
 )
 

@@ -18,10 +18,10 @@ from federation.roles import SYSTEM, Actor
 from ill import states as S
 from ill.context import as_utc
 from ill.hours import business_deadline
-from ill.lenders import holders_of, lender_facts, record_borrowed, record_outcome
+from ill.lenders import holders_of, lender_facts
 from ill.models import IllEvent, IllRequest, IllRotaEntry, IllTimer
 from ill.notify import notify
-from ill.rota import Holding, Ranker, Wanted
+from ill.rota import Holding, Ranker, RotaLine, Wanted
 from ill.timers import clear_timers, set_timer
 
 
@@ -86,10 +86,10 @@ def candidates(session: Session, ctx: Any, request: IllRequest) -> list[Holding]
     return [Holding(m.code, unknown=1) for m in ctx.alliance.members]
 
 
-def build_rota(session: Session, ctx: Any, request: IllRequest) -> list[IllRotaEntry]:
-    """Rank the candidates and store the rota (ranked lenders, then those filtered out)."""
+def compute_rota(session: Session, ctx: Any, request: IllRequest) -> list[RotaLine]:
+    """Rank the request's candidate lenders now (ranked first, then those filtered out)."""
     now = ctx.now()
-    holdings = [h for h in candidates(session, ctx, request)]
+    holdings = candidates(session, ctx, request)
     day_start = now.astimezone(ctx.alliance_tz()).replace(hour=0, minute=0, second=0, microsecond=0)
     facts = lender_facts(session, [h.member_code for h in holdings], day_start)
     wanted = Wanted(
@@ -100,7 +100,12 @@ def build_rota(session: Session, ctx: Any, request: IllRequest) -> list[IllRotaE
         float(request.max_cost) if request.max_cost is not None else None,
         request.rota_seed,
     )
-    lines = ranker_for(ctx).rank(wanted, holdings, facts, now)
+    return ranker_for(ctx).rank(wanted, holdings, facts, now)
+
+
+def build_rota(session: Session, ctx: Any, request: IllRequest) -> list[IllRotaEntry]:
+    """Rank the candidates and store the rota (ranked lenders, then those filtered out)."""
+    lines = compute_rota(session, ctx, request)
     entries = [
         IllRotaEntry(
             member_code=line.member_code,
@@ -158,7 +163,6 @@ def route_next(
         None,
     )
     set_timer(session, request, "response", entry.deadline_at, entry.member_code)
-    record_outcome(session, entry.member_code, "asked")
     if first:
         _usage(session, request, usage.ILL_REQUESTED, now, partner_code=entry.member_code)
     log_event(
@@ -236,18 +240,17 @@ def lender_declined(
     now = ctx.now()
     if entry is not None:
         entry.outcome, entry.answered_at, entry.message = outcome, now, (message or "")[:1000]
-        record_outcome(
-            session, entry.member_code, "timeouts" if outcome == "timeout" else "unfilled"
-        )
         _usage(session, request, usage.ILL_UNFILLED, now, partner_code=entry.member_code)
     clear_timers(session, request, "response")
     route_next(session, ctx, request)
 
 
-def after_supplier_status(session: Session, ctx: Any, request: IllRequest, status: str) -> None:
+def after_supplier_status(
+    session: Session, ctx: Any, request: IllRequest, status: str, before: str | None = None
+) -> None:
     """Carry out what follows a lender's status: statistics, timers, usage, notices."""
     now = ctx.now()
-    if status != S.REQUEST_RECEIVED:
+    if before in S.AWAITING_ANSWER or before is None:  # the lender answered: its deadline goes
         clear_timers(session, request, "response")
     entry = current_entry(request)
     if entry is not None and entry.answered_at is None:
@@ -287,8 +290,7 @@ def _supplied(
         return
     entry.outcome = "supplied"
     hours = (now - as_utc(entry.asked_at)).total_seconds() / 3600 if entry.asked_at else 0.0
-    record_outcome(session, entry.member_code, "filled", hours=hours)
-    record_borrowed(session, request.borrower_code)
+    entry.hours = round(hours, 3)  # the lender's statistics are summed from these (ill:stats)
     _usage(
         session,
         request,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +67,7 @@ class IllContext:
     # Called after each committed-to-be change: (event, request, detail). The ISO 18626 peer
     # registers here to send messages to members that run their own system.
     listeners: list[Listener] = field(default_factory=list)
+    rng: random.Random | None = None  # draws rota seeds; None: the system's randomness
     _policies: dict[str, IllPolicy] = field(default_factory=dict, repr=False)
 
     def now(self) -> dt.datetime:

@@ -6,26 +6,25 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from federation.models import ClusterRecord, Record, utcnow
-from ill.models import IllLenderStats, IllRotaEntry
+from ill.models import IllLenderStats, IllRequest, IllRotaEntry
 from ill.rota import Holding, LenderFacts, classify
 
 
 def holders_of(session: Session, cluster_id: str) -> list[Holding]:
     """Return one Holding per member with an active record in the cluster."""
     rows = session.execute(
-        select(Record.member_code, Record.normalised)
+        select(Record.member_code, Record.normalised["holdings"])  # not the whole record
         .join(ClusterRecord, ClusterRecord.record_id == Record.id)
         .where(ClusterRecord.cluster_id == cluster_id, Record.status == "active")
     )
     counts: dict[str, Counter] = {}
-    for member_code, normalised in rows:
+    for member_code, holdings in rows:
         tally = counts.setdefault(member_code, Counter())
-        holdings = (normalised or {}).get("holdings") or []
+        holdings = holdings if isinstance(holdings, list) else []
         if not holdings:
             tally["unknown"] += 1
         for h in holdings:
@@ -68,36 +67,35 @@ def lender_facts(
     return facts
 
 
-def _bump(session: Session, member_code: str, **amounts: float) -> None:
-    """Add ``amounts`` to a member's counters in SQL (no lost update between workers)."""
-    table = IllLenderStats.__table__
-    values = {name: table.c[name] + amount for name, amount in amounts.items()}
-    done = session.execute(
-        update(table)
-        .where(table.c.member_code == member_code)
-        .values(updated_at=utcnow(), **values)
+def refresh_stats(session: Session) -> int:
+    """Recount every member's lending statistics from the rota entries; return members counted."""
+    e = IllRotaEntry
+    lent = session.execute(
+        select(
+            e.member_code,
+            func.count(e.asked_at),
+            func.count(case((e.outcome == "supplied", 1))),
+            func.count(case((e.outcome == "unfilled", 1))),
+            func.count(case((e.outcome == "timeout", 1))),
+            func.coalesce(func.sum(e.hours), 0.0),
+        ).group_by(e.member_code)
+    ).all()
+    borrowed = dict(
+        session.execute(
+            select(IllRequest.borrower_code, func.count())
+            .join(e, e.request_id == IllRequest.id)
+            .where(e.outcome == "supplied")
+            .group_by(IllRequest.borrower_code)
+        ).all()
     )
-    if done.rowcount:
-        return
-    try:
-        with session.begin_nested():
-            row = {c: 0 for c in ("asked", "filled", "unfilled", "timeouts", "borrowed")}
-            row.update(turnaround_hours=0.0, suspended=False, updated_at=utcnow(), **amounts)
-            session.execute(insert(table).values(member_code=member_code, **row))
-    except IntegrityError:  # another worker created the row first
-        session.execute(update(table).where(table.c.member_code == member_code).values(**values))
-
-
-def record_outcome(
-    session: Session, lender: str, outcome: str, *, hours: float | None = None
-) -> None:
-    """Count a lender's answer in its statistics: asked, filled (with hours), unfilled, timeout."""
-    if outcome == "filled":
-        _bump(session, lender, filled=1, turnaround_hours=hours or 0.0)
-    elif outcome in ("asked", "unfilled", "timeouts"):
-        _bump(session, lender, **{outcome: 1})
-
-
-def record_borrowed(session: Session, borrower: str) -> None:
-    """Count one filled request for the borrowing member (the lend/borrow balance)."""
-    _bump(session, borrower, borrowed=1)
+    rows = {code: (asked, filled, unfilled, timeouts, float(hours))
+            for code, asked, filled, unfilled, timeouts, hours in lent}  # fmt: skip
+    for code in sorted(set(rows) | set(borrowed)):
+        asked, filled, unfilled, timeouts, hours = rows.get(code, (0, 0, 0, 0, 0.0))
+        row = session.get(IllLenderStats, code) or IllLenderStats(member_code=code, suspended=False)
+        row.asked, row.filled, row.unfilled, row.timeouts = asked, filled, unfilled, timeouts
+        row.turnaround_hours, row.borrowed = hours, borrowed.get(code, 0)
+        row.updated_at = utcnow()
+        session.add(row)
+    session.flush()
+    return len(set(rows) | set(borrowed))

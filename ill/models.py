@@ -107,6 +107,7 @@ class IllRotaEntry(Base):
     asked_at: Mapped[datetime | None] = mapped_column(TZ, nullable=True)
     deadline_at: Mapped[datetime | None] = mapped_column(TZ, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(TZ, nullable=True)
+    hours: Mapped[float | None] = mapped_column(Float, nullable=True)  # asked to supplied
     message: Mapped[str] = mapped_column(String(1000), default="")
 
     request: Mapped[IllRequest] = relationship(back_populates="rota")
@@ -147,7 +148,12 @@ class IllTimer(Base):
 
 
 class IllLenderStats(Base):
-    """How a member has done as a lender and borrower: the rota's fill rate, speed and balance."""
+    """How a member has done as a lender and borrower: the rota's fill rate, speed and balance.
+
+    Summed from the rota entries by the ``ill:stats`` job (``ill.lenders.refresh_stats``)
+    rather than counted in each transaction: busy lenders' rows would otherwise serialise
+    every worker. ``suspended`` is set by the alliance and kept across refreshes.
+    """
 
     __tablename__ = "ill_lender_stats"
 

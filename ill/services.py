@@ -25,7 +25,9 @@ from federation.privacy import audit
 from federation.roles import Actor, Role
 from ill import broker
 from ill import states as S
+from ill.access import can_read, get_request, open_patron
 from ill.context import IllContext, as_utc, current
+from ill.errors import Conflict, Forbidden, IllError, InvalidRequest, NotFound
 from ill.models import IllRequest, IllRotaEntry
 from ill.notify import notify
 from ill.schemas import NewRequestSchema, first_error
@@ -47,71 +49,7 @@ __all__ = [
 ]
 
 
-class IllError(Exception):
-    """An ILL operation cannot be done; the message says why in one line."""
-
-
-class NotFound(IllError):
-    """No such request, or not one the actor may see."""
-
-
-class Forbidden(IllError):
-    """The actor may see the request but not do this to it."""
-
-
-class Conflict(IllError):
-    """Someone changed the request since the actor read it."""
-
-
-class InvalidRequest(IllError):
-    """The fields of a new request are wrong; the message names the field and the fix."""
-
-
-# -- reading --------------------------------------------------------------------------------
-
-
-def can_read(actor: Actor, request: IllRequest) -> bool:
-    """Tell whether ``actor`` may see ``request`` (without its reader data)."""
-    if actor.role is Role.SYSTEM or allowed(actor, Permission.ILL_READ, request.borrower_code):
-        return True
-    if actor.role is Role.READER:
-        return (
-            actor.member_code == request.borrower_code
-            and actor.user_id is not None
-            and actor.user_id == request.reader_user_id
-        )
-    if actor.member_code and allowed(actor, Permission.ILL_READ, actor.member_code):
-        return any(e.member_code == actor.member_code and e.asked_at for e in request.rota)
-    return False
-
-
-def get_request(
-    session: Session, actor: Actor, request_id: int, *, ctx: IllContext | None = None
-) -> IllRequest:
-    """Return the request if ``actor`` may see it, else raise NotFound."""
-    request = session.get(IllRequest, request_id) if isinstance(request_id, int) else None
-    if request is None or not can_read(actor, request):
-        raise NotFound(f"no ILL request {request_id}")
-    return request
-
-
-def open_patron(
-    session: Session, actor: Actor, request_id: int, *, ctx: IllContext | None = None
-) -> dict[str, str | None]:
-    """Return the reader's name and card number (borrower's staff only; audited)."""
-    ctx = current(ctx)
-    request = get_request(session, actor, request_id)
-    if (
-        not allowed(actor, Permission.READER_DATA, request.borrower_code)
-        or actor.role is Role.SYSTEM
-    ):
-        raise NotFound(f"no reader data on ILL request {request_id} for you")
-    audit(session, actor, "read", f"ill_request:{request.id}", "patron name and card")
-    return {
-        "name": ctx.cipher.open(request.patron_name),
-        "card": ctx.cipher.open(request.patron_card),
-        "anonymised": request.anonymised_at is not None,
-    }
+_NEW_REQUEST = NewRequestSchema()  # schemas hold no state between loads: build it once
 
 
 # -- creating -------------------------------------------------------------------------------
@@ -137,21 +75,26 @@ def create_request(
         if found is not None:
             return found
     try:
-        data = NewRequestSchema().load(fields)
+        data = _NEW_REQUEST.load(fields)
     except ValidationError as exc:
         raise InvalidRequest(first_error(exc.messages)) from None
     request = _new_request(session, ctx, actor, borrower, data, idempotency_key, simulated)
-    try:
-        with session.begin_nested():
-            session.add(request)
-            session.flush()
-    except IntegrityError:
-        found = find_by_key(session, borrower, idempotency_key) if idempotency_key else None
-        if found is None:
-            raise
-        return found
-    _after_create(session, ctx, actor, request, data)
-    session.flush()
+    if idempotency_key:
+        try:
+            with session.begin_nested():  # a twin placed at the same moment wins; return it
+                session.add(request)
+                session.flush()
+        except IntegrityError:
+            found = find_by_key(session, borrower, idempotency_key)
+            if found is None:
+                raise
+            return found
+    else:
+        session.add(request)
+        session.flush()
+    with session.no_autoflush:
+        _after_create(session, ctx, actor, request, data)
+    _finish(session, request)
     return request
 
 
@@ -192,7 +135,7 @@ def _new_request(session, ctx, actor, borrower, data, key, simulated) -> IllRequ
         mediated=reader,
         local_holding=borrower in holders,
         status=S.SUBMITTED if reader else S.NEW,
-        rota_seed=random.SystemRandom().randrange(2**31),
+        rota_seed=(ctx.rng or random.SystemRandom()).randrange(2**31),
         idempotency_key=key and key[:100],
         note=data["note"],
         simulated=simulated,
@@ -270,8 +213,8 @@ def _load_for_change(session, actor, request_id, expected_version) -> IllRequest
     return request
 
 
-def _flush(session: Session, request: IllRequest) -> None:
-    """Write the change; a concurrent writer that got there first turns it into a Conflict."""
+def _finish(session: Session, request: IllRequest) -> None:
+    """Write the change; a writer that got there first turns it into a Conflict."""
     rid = request.id  # read now: after a failed flush the object cannot be read
     try:
         session.flush()
@@ -301,15 +244,14 @@ def apply_supplier_status(
         raise Forbidden(f"only the lender holding ILL request {request.id} can answer it")
     S.supplier_move(request.status, status, request.service_type)
     before, request.status = request.status, status
-    broker.log_event(session, ctx, request, actor, "supplier", status, before, message)
-    _flush(session, request)  # take the row (version check) before anything follows from it
-    if status in S.LENDER_DECLINES:
-        broker.lender_declined(
-            session, ctx, request, "unfilled", f"{status}: {message}".strip(": ")
-        )
-    else:
-        broker.after_supplier_status(session, ctx, request, status)
-    _flush(session, request)
+    with session.no_autoflush:  # one flush at the end: the request's row first, then the rest
+        broker.log_event(session, ctx, request, actor, "supplier", status, before, message)
+        if status in S.LENDER_DECLINES:
+            reason = f"{status}: {message}".strip(": ")
+            broker.lender_declined(session, ctx, request, "unfilled", reason)
+        else:
+            broker.after_supplier_status(session, ctx, request, status, before)
+    _finish(session, request)
     ctx.emit("supplier_status", request, {"status": status, "message": message})
     return request
 
@@ -335,10 +277,10 @@ def apply_requester_action(
     before = request.status
     request.status = spec.to_status or request.status
     request.requester_state = spec.to_requester or request.requester_state
-    broker.log_event(session, ctx, request, actor, "requester", action, before, message)
-    _flush(session, request)
-    _after_action(session, ctx, request, action, before, message)
-    _flush(session, request)
+    with session.no_autoflush:
+        broker.log_event(session, ctx, request, actor, "requester", action, before, message)
+        _after_action(session, ctx, request, action, before, message)
+    _finish(session, request)
     ctx.emit("requester_action", request, {"action": action, "message": message})
     return request
 
@@ -418,27 +360,13 @@ def time_out(
         if ctx.policy(lender)
         else 0
     )
-    broker.log_event(
-        session,
-        ctx,
-        request,
-        actor,
-        "broker",
-        "Timeout",
-        request.status,
-        f"no answer from {lender} within {hours:g} business hours; cancelled with it",
-    )
-    _flush(session, request)
-    notify(
-        session,
-        ctx,
-        lender,
-        request,
-        "timeout",
-        f"ILL request #{request.id} was withdrawn: no answer in time",
-    )
-    broker.lender_declined(session, ctx, request, "timeout", "no answer in time")
-    _flush(session, request)
+    why = f"no answer from {lender} within {hours:g} business hours; cancelled with it"
+    with session.no_autoflush:
+        broker.log_event(session, ctx, request, actor, "broker", "Timeout", request.status, why)
+        notify(session, ctx, lender, request, "timeout",
+               f"ILL request #{request.id} was withdrawn: no answer in time")  # fmt: skip
+        broker.lender_declined(session, ctx, request, "timeout", "no answer in time")
+    _finish(session, request)
     return 1
 
 

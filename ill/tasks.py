@@ -1,4 +1,4 @@
-"""Scheduler entry points of the ILL broker (jobs ``ill:timers`` and ``ill:retention``).
+"""Scheduler entry points of the ILL broker (jobs ``ill:timers``, ``ill:stats``, ``ill:retention``).
 
 Each job loads the settings and the alliance afresh, builds its own database connection and
 ILL context, calls one service and logs one line.
@@ -23,6 +23,19 @@ def timers_job() -> None:
     from ill.timers import run_due_timers
 
     _run("timers", lambda db, ctx: run_due_timers(db, ctx))
+
+
+def stats_job() -> None:
+    """Recount the lenders' statistics the rota ranks by (every five minutes)."""
+    _run("stats", run_stats)
+
+
+def run_stats(db: Database, ctx: IllContext) -> int:
+    """Recount every member's lending statistics from the rota entries."""
+    from ill.lenders import refresh_stats
+
+    with db.session() as session:
+        return refresh_stats(session)
 
 
 def retention_job() -> None:

@@ -26,13 +26,8 @@ def set_timer(
     session: Session, request: IllRequest, kind: str, due_at: dt.datetime, lender: str | None = None
 ) -> None:
     """Set (or move) the request's timer of ``kind``."""
-    timer = session.scalar(
-        select(IllTimer).where(IllTimer.request_id == request.id, IllTimer.kind == kind)
-    )
-    if timer is None:
-        session.add(IllTimer(request_id=request.id, kind=kind, due_at=due_at, lender_code=lender))
-    else:
-        timer.due_at, timer.lender_code = due_at, lender
+    clear_timers(session, request, kind)
+    session.add(IllTimer(request_id=request.id, kind=kind, due_at=due_at, lender_code=lender))
 
 
 def clear_timers(session: Session, request: IllRequest, *kinds: str) -> None:

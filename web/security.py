@@ -228,6 +228,9 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    # Forms are small: a few fields. Bodies as a whole are capped by MAX_CONTENT_LENGTH.
+    app.config.setdefault("MAX_FORM_MEMORY_SIZE", 64 * 1024)
+    app.config.setdefault("MAX_FORM_PARTS", 100)
     app.before_request(_refuse_undeclared)
     set_actor_loader(app, load_actor)
     app.before_request(_check_csrf)  # after the loader: bearer calls are exempt

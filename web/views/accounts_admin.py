@@ -28,7 +28,7 @@ from federation.roles import MEMBER_SCOPED, Role
 from web import get_db
 from web.i18n import select_locale
 from web.identity import current_actor, requires
-from web.views.account import role_label
+from web.views.account import account_message, role_label
 
 bp = Blueprint("accounts_admin", __name__)
 
@@ -103,7 +103,7 @@ def create_account():
                 audit(s, actor, "change", f"user:{user.id}", "reader card number recorded")
             name = user.username
     except AccountError as exc:
-        return _accounts_page(str(exc), status=400, error=True)
+        return _accounts_page(account_message(exc), status=400, error=True)
     return _accounts_page(_("Account %(name)s created.", name=name))
 
 
@@ -193,7 +193,7 @@ def create_api_token():
                 created_by=actor.label,
             )
     except AccountError as exc:
-        return _tokens_page(str(exc), status=400, error=True)
+        return _tokens_page(account_message(exc), status=400, error=True)
     message = _("Token for %(name)s created. Copy it now: it is shown only once.", name=issued.name)
     return _tokens_page(message, secret=issued.secret)
 

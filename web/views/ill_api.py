@@ -138,8 +138,9 @@ def get_request(request_id: int):
 @requires(Permission.ILL_ACT)
 def supplier_status(request_id: int):
     """A lender answers with an ISO 18626 supplier status."""
-    data = _load(SupplierStatusSchema(), _body())
     with get_db().session() as session:
+        services.get_request(session, current_actor(), request_id)  # 404 before reading the body
+        data = _load(SupplierStatusSchema(), _body())
         req = services.apply_supplier_status(
             session,
             current_actor(),
@@ -156,8 +157,9 @@ def supplier_status(request_id: int):
 @requires(Permission.ILL_ACT)
 def requester_action(request_id: int):
     """The borrower acts: Received, ShippedReturn, Cancel, Renew, Lost, Notification..."""
-    data = _load(RequesterActionSchema(), _body())
     with get_db().session() as session:
+        services.get_request(session, current_actor(), request_id)  # 404 before reading the body
+        data = _load(RequesterActionSchema(), _body())
         req = services.apply_requester_action(
             session,
             current_actor(),

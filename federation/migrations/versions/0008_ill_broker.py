@@ -131,6 +131,7 @@ def upgrade() -> None:
         sa.Column("asked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deadline_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("hours", sa.Float(), nullable=True),
         sa.Column("message", sa.String(length=1000), nullable=False),
         sa.ForeignKeyConstraint(["request_id"], ["ill_requests.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from federation.models import UsageEvent
 from ill import states as S
+from ill.lenders import refresh_stats
 from ill.models import IllLenderStats, IllNotification, IllTimer
 from ill.states import IllegalTransition
 from ill.timers import run_due_timers
@@ -37,6 +38,7 @@ def test_no_answer_within_business_hours_moves_to_the_next_lender(ill_db, ctx, c
     assert (req.lender_code, req.status) == ("ytlib", S.REQUEST_RECEIVED)
     assert [e.event for e in req.events][-2:] == ["Timeout", "Routed"]
     with ill_db.session() as session:
+        refresh_stats(session)
         assert session.get(IllLenderStats, "ldu").timeouts == 1
         kinds = session.scalars(select(UsageEvent.kind).where(UsageEvent.partner_code == "ldu"))
         assert "ill_unfilled" in list(kinds)

@@ -9,7 +9,8 @@ from federation.models import AuditEvent, UsageEvent
 from federation.roles import Actor, Role
 from ill import services
 from ill import states as S
-from ill.models import IllEvent, IllRequest
+from ill.lenders import refresh_stats
+from ill.models import IllEvent, IllLenderStats, IllRequest
 from tests.support.ill import act, answer, load, place, staff
 
 
@@ -50,6 +51,10 @@ def test_a_loan_goes_to_the_best_lender_and_through_its_whole_life(ill_db, ctx, 
         "LoanCompleted",
     ]
     assert sorted(kinds) == ["ill_completed", "ill_filled", "ill_requested"]
+    with ill_db.session() as session:
+        refresh_stats(session)
+        ldu, borrower = session.get(IllLenderStats, "ldu"), session.get(IllLenderStats, "zhifu-pl")
+        assert (ldu.asked, ldu.filled, borrower.borrowed, borrower.filled) == (1, 1, 1, 0)
 
 
 def test_reader_data_is_sealed_and_only_the_borrower_opens_it(ill_db, ctx, cluster):
@@ -176,3 +181,13 @@ def test_another_members_staff_can_neither_see_nor_act(ill_db, ctx, cluster):
         # A lender not yet asked does not see it.
         with pytest.raises(services.NotFound):
             services.get_request(session, staff("ytu"), rid)
+
+
+def test_notices_are_mailed_after_the_commit_and_not_after_a_rollback(ill_db, ctx, cluster):
+    place(ill_db, ctx, cluster_id=cluster)
+    sent = [to for to, _subject, _body in ctx.mailer.sent]
+    assert sent == ["lisi@example.org"]  # ldu's liaison: it was asked to supply
+    with pytest.raises(RuntimeError), ill_db.session() as session:
+        services.create_request(session, staff("zhifu-pl"), ctx=ctx, cluster_id=cluster)
+        raise RuntimeError("the transaction fails after the request was routed")
+    assert len(ctx.mailer.sent) == 1

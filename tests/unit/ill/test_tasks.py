@@ -8,7 +8,11 @@ from federation.scheduler import open_store, sync_fixed_jobs
 def test_ill_jobs_are_stored_once_and_kept_across_restarts(db):
     store = open_store(db, "Asia/Shanghai")
     try:
-        assert sync_fixed_jobs(store, "Asia/Shanghai") == ["ill:timers", "ill:retention"]
+        assert sync_fixed_jobs(store, "Asia/Shanghai") == [
+            "ill:timers",
+            "ill:stats",
+            "ill:retention",
+        ]
         first = {job.id: job.next_run_time for job in store.get_jobs()}
     finally:
         store.shutdown(wait=False)
@@ -22,5 +26,6 @@ def test_ill_jobs_are_stored_once_and_kept_across_restarts(db):
     assert again == first
     assert refs == {
         "ill:timers": "ill.tasks:timers_job",
+        "ill:stats": "ill.tasks:stats_job",
         "ill:retention": "ill.tasks:retention_job",
     }

@@ -123,3 +123,17 @@ def test_next_goes_back_to_the_page_but_never_off_site(app, client):
     token = csrf(client)
     away = client.post("/sign-in", data={**data, "csrf_token": token, "next": "//evil.example"})
     assert away.headers["Location"] == "/"
+
+
+def test_password_rules_are_told_in_chinese_too(app, client):
+    sign_in_as(client, app, Role.READER, "ytlib")
+    response = client.post(
+        "/account/password?lang=zh_CN",
+        data={
+            "csrf_token": csrf(client),
+            "current_password": PASSWORD,
+            "new_password": "short",
+            "confirm_password": "short",
+        },
+    )
+    assert "密码至少需要 10 个字符" in response.get_data(as_text=True)
