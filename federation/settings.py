@@ -122,9 +122,9 @@ SETTINGS: tuple[Setting, ...] = (
         "ILL_PEER_SECRETS",
         str,
         "",
-        "Shared secrets of members that run their own ISO 18626 system, as "
-        "code=secret pairs separated by commas; a peer sends it as Authorization: Peer <secret> and "
-        "the platform sends it back on every message to that peer.",
+        "Shared secrets of members that run their own ISO 18626 system, as code=secret pairs "
+        "separated by commas; a peer sends its secret as Authorization: Peer <secret>, and the "
+        "platform sends it on every message to that peer.",
     ),
     Setting(
         "ILL_PEER_TIMEOUT", float, 10.0, "Seconds to wait for a peer's ISO 18626 confirmation."
