@@ -332,18 +332,9 @@ def test_a_peer_that_is_down_leaves_a_note_on_the_timeline(wire, db):
     assert request_row(db, rid).status == "RequestReceived"  # the response timer still runs
 
 
-def test_the_scheduler_tells_the_peer_when_a_timeout_routes_the_request_to_it(
-    wire, db, settings_overrides, tmp_path, monkeypatch
-):
-    peer, ctx = wire
-    # ytlib has a copy on the shelf and is asked first; the peer's copy is out: second.
-    add_cluster(db, "c-wire-timer", "计算机网络", {"ytlib": ["在架"], PEER: ["借出"]})
-    with db.session() as session:
-        request = services.create_request(
-            session, staff("zhifu-pl"), ctx=ctx, cluster_id="c-wire-timer", service_type="Loan"
-        )
-        rid, first = request.id, request.lender_code
-    assert first == "ytlib" and peer.received(Request) == []
+@pytest.fixture
+def timers_job(settings_overrides, tmp_path, monkeypatch):
+    """The scheduler's ILL timers job, configured through the environment as in production."""
     env = {
         "FEDERATION_INSTANCE_PATH": settings_overrides["INSTANCE_PATH"],
         "FEDERATION_DATABASE_URL": settings_overrides["DATABASE_URL"],
@@ -355,6 +346,19 @@ def test_the_scheduler_tells_the_peer_when_a_timeout_routes_the_request_to_it(
         monkeypatch.setenv(name, value)
     from ill.tasks import timers_job
 
+    return timers_job
+
+
+def test_the_scheduler_tells_the_peer_when_a_timeout_routes_the_request_to_it(wire, db, timers_job):
+    peer, ctx = wire
+    # ytlib has a copy on the shelf and is asked first; the peer's copy is out: second.
+    add_cluster(db, "c-wire-timer", "计算机网络", {"ytlib": ["在架"], PEER: ["借出"]})
+    with db.session() as session:
+        request = services.create_request(
+            session, staff("zhifu-pl"), ctx=ctx, cluster_id="c-wire-timer", service_type="Loan"
+        )
+        rid, first = request.id, request.lender_code
+    assert first == "ytlib" and peer.received(Request) == []
     timers_job()  # the scheduler's job, on the real clock: ytlib's deadline passed long ago
     assert request_row(db, rid).lender_code == PEER
     (sent,) = peer.received(Request)
@@ -373,3 +377,16 @@ def test_the_peer_cannot_supply_and_the_broker_moves_on_with_its_reason(wire, db
         said = session.query(IllEvent).filter_by(request_id=rid, event="Unfilled").one().message
     assert "NotOnShelf" in said
     assert peer.received(RequestingAgencyMessage) == []  # it said no itself: nothing to cancel
+
+
+def test_the_scheduler_tells_a_peer_borrower_its_loan_is_overdue(wire, db, timers_job):
+    peer, ctx = wire
+    add_cluster(db, "c-wire-overdue", "人工智能", {"ytu": ["在架"]})
+    row = _peer_places(db, peer, "c-wire-overdue", "LDU-300", "Loan")
+    supply(db, ctx, row.id, "WillSupply")
+    supply(db, ctx, row.id, "Loaned")  # due 30 days after March 2026: long past today
+    timers_job()
+    assert request_row(db, row.id).status == "Overdue"
+    assert peer.statuses() == ["WillSupply", "Loaned", "Overdue"]
+    assert peer.received(SupplyingAgencyMessage)[-1].header.requesting_request_id == "LDU-300"
+    assert_all_schema_valid(peer)
