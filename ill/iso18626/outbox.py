@@ -46,6 +46,8 @@ RESPONSES = {
 ANSWERS = frozenset({"ExpectToSupply", "WillSupply"})  # a supplier's first answer to a request
 DECLINES = frozenset({"Unfilled", "RetryPossible"})  # the broker moves on: not final for the peer
 WITHDRAWN_WITHIN = dt.timedelta(minutes=1)  # a lender timed out in this very step
+# Timeline events of deliveries (ill_events.event).
+FAILED, REFUSED, SETTLED = "PeerMessageFailed", "PeerMessageRefused", "PeerMessageSettled"
 
 
 @dataclass(frozen=True)
@@ -138,40 +140,53 @@ class Outbox:
     def _after_commit(self, session: Session) -> None:
         self.deliver(session.info.pop(OUTBOX_KEY, []))
 
-    def deliver(self, queued: list[Pending]) -> None:
-        """Send queued messages in order; what a peer did not take goes on the timeline."""
+    def deliver(self, queued: list[Pending]) -> list[Pending]:
+        """Send queued messages in order; return those the peer took.
+
+        What a peer did not take goes on the request's timeline: not delivered (sent again
+        later by :mod:`ill.iso18626.resend`), or refused with the peer's reasons.
+        """
+        taken = []
         for pending in queued:
-            kind = type(pending.message).__name__
+            label = f"ISO 18626 {describe(pending.message)} to {pending.peer.code}"
             try:
                 answer = self.client.send(pending.peer, pending.message)
             except PeerError as exc:
-                self._note(pending, f"ISO 18626 {kind} not delivered: {exc}")
+                self.note(pending.request_id, FAILED, f"{label} not delivered: {exc}")
                 continue
-            if not answer.ok:
-                reasons = "; ".join(f"{e.type}: {e.value}" for e in answer.errors)
-                self._note(pending, f"ISO 18626 {kind} refused by {pending.peer.code}: {reasons}")
+            if answer.ok:
+                taken.append(pending)
+                continue
+            reasons = "; ".join(f"{e.type}: {e.value}" for e in answer.errors)
+            self.note(pending.request_id, REFUSED, f"{label} refused: {reasons}")
+        return taken
 
-    def _note(self, pending: Pending, text: str) -> None:
-        """Log a failed delivery and write it on the request's timeline for staff to see."""
-        log.warning("request %s: %s", pending.request_id, text)
+    def note(self, request_id: int, event_name: str, text: str) -> None:
+        """Log news of a delivery and write it on the request's timeline for staff to see."""
+        log.log(
+            logging.INFO if event_name == SETTLED else logging.WARNING,
+            "request %s: %s",
+            request_id,
+            text,
+        )
         if self.database is None:
             return
         from ill.broker import log_event
         from ill.models import IllRequest
 
         with self.database.session() as session:
-            request = session.get(IllRequest, pending.request_id)
+            request = session.get(IllRequest, request_id)
             if request is not None:
                 log_event(
-                    session,
-                    self.ctx,
-                    request,
-                    SYSTEM,
-                    "broker",
-                    "PeerMessageFailed",
-                    request.status,
-                    text,
+                    session, self.ctx, request, SYSTEM, "broker", event_name, request.status, text
                 )
+
+
+def describe(message: Message) -> str:
+    """Return a message's kind and, in brackets, its status or action: 'Request', 'X(Loaned)'."""
+    kind = type(message).__name__
+    detail = getattr(message, "status", None) or getattr(message, "action", None)
+    return f"{kind}({detail})" if detail else kind
 
 
 def _discard(session: Session) -> None:

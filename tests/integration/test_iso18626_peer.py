@@ -30,6 +30,7 @@ from ill.iso18626.messages import (
     SupplyingAgencyMessage,
 )
 from ill.iso18626.outbox import CLUSTER_ID_CODE
+from ill.iso18626.resend import resend_undelivered
 from ill.models import IllEvent, IllRequest
 from tests.conftest import DEMO_ALLIANCE
 from tests.integration.servers.iso18626_peer import SimulatedIllSystem
@@ -328,7 +329,7 @@ def test_a_peer_that_is_down_leaves_a_note_on_the_timeline(wire, db):
             for e in session.query(IllEvent).filter_by(request_id=rid, event="PeerMessageFailed")
         ]
     assert len(notes) == 1
-    assert "Request not delivered" in notes[0] and "HTTP 503" in notes[0]
+    assert f"Request to {PEER} not delivered" in notes[0] and "HTTP 503" in notes[0]
     assert request_row(db, rid).status == "RequestReceived"  # the response timer still runs
 
 
@@ -389,4 +390,72 @@ def test_the_scheduler_tells_a_peer_borrower_its_loan_is_overdue(wire, db, timer
     assert request_row(db, row.id).status == "Overdue"
     assert peer.statuses() == ["WillSupply", "Loaned", "Overdue"]
     assert peer.received(SupplyingAgencyMessage)[-1].header.requesting_request_id == "LDU-300"
+    assert_all_schema_valid(peer)
+
+
+def delivery_events(db, rid: int) -> list[str]:
+    return [e for e in events(db, rid) if e.startswith("PeerMessage")]
+
+
+def test_what_a_peer_missed_while_down_is_sent_again_once_it_is_back(wire, db):
+    peer, ctx = wire
+    peer.down = True
+    rid = _borrow_from_peer(db, ctx, "c-wire-resend", {PEER: ["在架"]})
+    failed_at = ctx.now()
+    peer.down = False
+    assert resend_undelivered(db, ctx, now=failed_at + dt.timedelta(seconds=30)) == 0  # waits
+    assert peer.received(Request) == []
+    assert resend_undelivered(db, ctx, now=failed_at + dt.timedelta(minutes=2)) == 1
+    (sent,) = peer.received(Request)
+    assert sent.header.requesting_request_id == str(rid)
+    assert delivery_events(db, rid) == ["PeerMessageFailed", "PeerMessageSettled"]
+    assert resend_undelivered(db, ctx, now=failed_at + dt.timedelta(hours=1)) == 0  # settled
+    assert len(peer.received(Request)) == 1
+    assert_all_schema_valid(peer)
+
+
+def test_the_wait_doubles_while_the_peer_stays_down(wire, db):
+    peer, ctx = wire
+    peer.down = True
+    rid = _borrow_from_peer(db, ctx, "c-wire-backoff", {PEER: ["在架"]})
+    start = ctx.now()
+    ctx.clock.advance(minutes=1)
+    assert resend_undelivered(db, ctx) == 0  # tried after 1 minute, failed again
+    ctx.clock.advance(minutes=1)
+    assert resend_undelivered(db, ctx) == 0  # 1 minute after: too early (the wait is now 2)
+    assert delivery_events(db, rid) == ["PeerMessageFailed", "PeerMessageFailed"]
+    peer.down = False
+    ctx.clock.advance(minutes=1)
+    assert resend_undelivered(db, ctx) == 1
+    assert ctx.now() - start == dt.timedelta(minutes=3)
+
+
+def test_a_message_no_longer_needed_is_not_sent_again(wire, db):
+    peer, ctx = wire
+    peer.down = True
+    rid = _borrow_from_peer(db, ctx, "c-wire-moot", {PEER: ["在架"], "sdtbu": ["在架"]})
+    ctx.clock.advance(days=7)
+    with db.session() as session:  # the peer never answered: the broker moves on
+        services.time_out(session, SYSTEM, rid, PEER, ctx=ctx)
+    peer.down = False
+    ctx.clock.advance(minutes=5)
+    assert resend_undelivered(db, ctx) == 0
+    assert peer.received(Request) == []  # the request is with sdtbu now
+    assert peer.received(RequestingAgencyMessage) == []  # it never had it: nothing to cancel
+    assert delivery_events(db, rid)[-1] == "PeerMessageSettled"
+
+
+def test_a_withdrawal_the_peer_missed_is_sent_again(wire, db):
+    peer, ctx = wire
+    rid = _borrow_from_peer(db, ctx, "c-wire-withdraw", {PEER: ["在架"], "sdtbu": ["在架"]})
+    assert len(peer.received(Request)) == 1  # it got the request...
+    peer.down = True
+    ctx.clock.advance(days=7)
+    with db.session() as session:  # ...but was down when the broker gave up waiting
+        services.time_out(session, SYSTEM, rid, PEER, ctx=ctx)
+    peer.down = False
+    ctx.clock.advance(minutes=5)
+    assert resend_undelivered(db, ctx) == 1
+    (cancel,) = peer.received(RequestingAgencyMessage)
+    assert cancel.action == "Cancel" and cancel.header.supplying_agency.value == PEER
     assert_all_schema_valid(peer)
