@@ -152,40 +152,29 @@ def route_next(
     before = request.status
     if entry is None:
         return _end_of_rota(session, ctx, request, before)
+    hours = _ask(session, ctx, request, entry)
+    if first:
+        _usage(session, request, usage.ILL_REQUESTED, ctx.now(), partner_code=entry.member_code)
+    why = f"sent to {entry.member_code} (rank {entry.rank}); answer due within {hours:g} "
+    why += "business hours"
+    log_event(session, ctx, request, SYSTEM, "broker", "Routed", before, why)
+    text = f"New ILL request #{request.id}: {request.title}"
+    notify(session, ctx, entry.member_code, request, "incoming", text)
+    ctx.emit("routed", request, {"lender": entry.member_code})
+    return entry
+
+
+def _ask(session: Session, ctx: Any, request: IllRequest, entry: IllRotaEntry) -> float:
+    """Hand the request to the entry's lender with its response deadline; return the hours."""
     policy = ctx.policy(entry.member_code)
     now = ctx.now()
     hours = ctx.deadlines.response_hours(request.service_level, policy)
     entry.outcome, entry.asked_at = "asked", now
     entry.deadline_at = business_deadline(policy, now, hours)
-    request.lender_code, request.status, request.requester_state = (
-        entry.member_code,
-        S.REQUEST_RECEIVED,
-        None,
-    )
+    request.lender_code, request.status = entry.member_code, S.REQUEST_RECEIVED
+    request.requester_state = None
     set_timer(session, request, "response", entry.deadline_at, entry.member_code)
-    if first:
-        _usage(session, request, usage.ILL_REQUESTED, now, partner_code=entry.member_code)
-    log_event(
-        session,
-        ctx,
-        request,
-        SYSTEM,
-        "broker",
-        "Routed",
-        before,
-        f"sent to {entry.member_code} (rank {entry.rank}); answer due within "
-        f"{hours:g} business hours",
-    )
-    notify(
-        session,
-        ctx,
-        entry.member_code,
-        request,
-        "incoming",
-        f"New ILL request #{request.id}: {request.title}",
-    )
-    ctx.emit("routed", request, {"lender": entry.member_code})
-    return entry
+    return hours
 
 
 def _end_of_rota(session: Session, ctx: Any, request: IllRequest, before: str) -> None:

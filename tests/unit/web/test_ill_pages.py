@@ -126,3 +126,11 @@ def test_roles_without_ill_work_are_refused(app, title, role):
     client = _client_as(app, role, None)
     assert client.get("/ill/outgoing").status_code == 403
     assert client.get("/ill/mine").status_code == 403
+
+
+def test_the_ask_and_new_forms_come_filled_in_from_a_record_link(app, title):
+    reader = _client_as(app, Role.READER, "zhifu-pl")
+    form = reader.get("/ill/ask?cluster_id=c-page").get_data(as_text=True)
+    assert 'value="c-page"' in form
+    staff = _client_as(app, Role.ILL_STAFF, "zhifu-pl")
+    assert 'value="c-page"' in staff.get("/ill/new?cluster_id=c-page").get_data(as_text=True)
