@@ -126,6 +126,23 @@ SETTINGS: tuple[Setting, ...] = (
         60.0,
         "Longest wait in seconds between two retries, Retry-After included.",
     ),
+    Setting(
+        "ILL_PEER_SECRETS",
+        str,
+        "",
+        "Shared secrets of members that run their own ISO 18626 system, as code=secret pairs "
+        "separated by commas; a peer sends its secret as Authorization: Peer <secret>, and the "
+        "platform sends it on every message to that peer.",
+    ),
+    Setting(
+        "ILL_PEER_TIMEOUT", float, 10.0, "Seconds to wait for a peer's ISO 18626 confirmation."
+    ),
+    Setting(
+        "ILL_PEER_MAX_RETRIES",
+        int,
+        3,
+        "Retries of one outgoing ISO 18626 message (timeouts, connection errors, 429, 5xx).",
+    ),
 )
 
 SETTINGS += (

@@ -22,7 +22,7 @@ def timers_job() -> None:
     """Fire the ILL timers that are due (every minute)."""
     from ill.timers import run_due_timers
 
-    _run("timers", lambda db, ctx: run_due_timers(db, ctx))
+    _run("timers", lambda db, ctx: run_due_timers(db, ctx) + _resend_to_peers(db, ctx))
 
 
 def stats_job() -> None:
@@ -60,7 +60,26 @@ def _run(what: str, body: Callable[[Database, IllContext], Any]) -> None:
         return
     db = Database(settings["DATABASE_URL"])
     try:
-        done = body(db, context_from_settings(settings, alliance))
+        ctx = context_from_settings(settings, alliance)
+        _tell_peers(ctx, settings, db)
+        done = body(db, ctx)
         log.info("ILL %s job: %s request(s) handled", what, done)
     finally:
         db.dispose()
+
+
+def _resend_to_peers(db: Database, ctx: IllContext) -> int:
+    """Send ISO 18626 peers again what they could not be reached for (when its wait is over)."""
+    from ill.iso18626.resend import resend_undelivered
+
+    return resend_undelivered(db, ctx)
+
+
+def _tell_peers(ctx: IllContext, settings: dict, db: Database) -> None:
+    """Send members that run their own ISO 18626 system what the timers did (e.g. re-routing)."""
+    from ill.iso18626.outbox import attach
+
+    try:
+        attach(ctx, settings, database=db)
+    except ConfigError as exc:  # the timers must still fire; the peers miss the news
+        log.error("ILL timers will not tell ISO 18626 peers: %s", exc)

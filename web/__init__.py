@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         ill,
         ill_api,
         ill_reader,
+        iso18626,
         oai,
         reports,
         sru,
@@ -69,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(ill_api.bp, url_prefix="/api/v1/ill")
     app.register_blueprint(ill.bp, url_prefix="/ill")  # staff queues, detail, pick list, slips
     app.register_blueprint(ill_reader.bp, url_prefix="/ill")  # a reader's own requests
+    iso18626.init_app(app)  # /iso18626: ISO 18626 with members' own systems (after ill_web)
     security.check_declared(app)  # refuse to start with a view that declares no permission
     return app
 
