@@ -27,7 +27,7 @@ from search.backends.tantivy_schema import (
     YEAR,
     QueryBuilder,
 )
-from search.query import SearchQuery, facet_filters_except, order_buckets
+from search.query import MatchAll, SearchQuery, facet_filters_except, order_buckets
 
 EXACT_LIMIT = 25_000
 SAMPLE_TARGET = 12_000
@@ -62,10 +62,11 @@ class FacetCounter:
         shared = [f for f in query.facets if f not in query.filters]
         if shared and total:
             tasks.append(lambda: self.count_scope(shared, main, total, query))
-        for facet in query.facets:
-            if facet in query.filters:  # multi-select: its own scope, without its own filter
-                scope = self._scope(query, text, facet)
-                tasks.append(lambda f=facet, s=scope: self.count_scope([f], s, None, query))
+        own = [f for f in query.facets if f in query.filters]
+        bound = self._scope_bound(query, text) if own else None
+        for facet in own:  # multi-select: its own scope, without its own filter
+            scope = self._scope(query, text, facet)
+            tasks.append(lambda f=facet, s=scope: self.count_scope([f], s, bound, query))
         # The calling thread takes the first task; the pool (never nesting) takes the rest.
         futures = [self.pool.submit(task) for task in tasks[1:]]
         counts: Counts = {f: {} for f in query.facets}
@@ -75,6 +76,17 @@ class FacetCounter:
             f: order_buckets(counts[f], list(query.filters.get(f, ())), query.facet_size)
             for f in query.facets
         }
+
+    def _scope_bound(self, query: SearchQuery, text: tantivy.Query) -> int | None:
+        """Return the hits of the reader's words alone when they prove every scope small.
+
+        Every multi-select scope lies within the words' matches; when those are few enough
+        for exact counts, no scope needs a counting search of its own.
+        """
+        if isinstance(query.ast, MatchAll):
+            return None
+        hits = self.searcher.search(text, 1, count=True).count or 0
+        return hits if hits <= self.exact_limit else None
 
     def _scope(self, query: SearchQuery, text: tantivy.Query, facet: str) -> tantivy.Query:
         filters = self.builder.filters(facet_filters_except(query, facet), query)

@@ -244,17 +244,16 @@ class QueryBuilder:
         self, filters: Mapping[str, Iterable[str]], query: SearchQuery
     ) -> list[tantivy.Query]:
         """Return the filter clauses: facet selections (OR within a facet) and the year range."""
+        # A term set query reads every posting of its values into a bit set up front (a few
+        # ms for a value half the index holds); term queries are read lazily, skipping to
+        # the documents the reader's words match. So: lazy when words drive the query, a
+        # bit set only when the filters alone choose the documents.
+        lazy = not isinstance(query.ast, MatchAll)
         out = []
         for facet, values in filters.items():
-            if facet == "year":
-                years = [int(v) for v in values]
-                out.append(tantivy.Query.term_set_query(self.schema, YEAR, years))
-            else:
-                out.append(
-                    tantivy.Query.term_set_query(
-                        self.schema, FACET_INDEX_FIELD[facet], list(values)
-                    )
-                )
+            field = FACET_INDEX_FIELD.get(facet, YEAR)
+            typed = [int(v) for v in values] if facet == "year" else list(values)
+            out.append(self.one_of(field, typed, lazy))
         if query.year_from is not None or query.year_to is not None:
             out.append(
                 tantivy.Query.range_query(
@@ -262,6 +261,14 @@ class QueryBuilder:
                 )
             )
         return out
+
+    def one_of(self, field: str, values: list, lazy: bool) -> tantivy.Query:
+        """Match documents holding any of ``values`` in ``field``, every one scored alike."""
+        if len(values) == 1 or lazy:
+            terms = [tantivy.Query.term_query(self.schema, field, v) for v in values]
+            union = _bool([(tantivy.Occur.Should, t) for t in terms])
+            return tantivy.Query.const_score_query(union, 1.0)
+        return tantivy.Query.term_set_query(self.schema, field, values)
 
     def combine(self, text: tantivy.Query, filters: list[tantivy.Query]) -> tantivy.Query:
         """Return text AND every filter (filters add the same score to every hit)."""
