@@ -89,7 +89,8 @@ def build_schema() -> tantivy.Schema:
     for name in FACET_INDEX_FIELD.values():
         sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_integer_field(YEAR, indexed=True, fast=True)
-    sb.add_text_field(SAMPLE, tokenizer_name="raw", index_option="basic")
+    # A fast column, not postings: a range over it is read lazily inside an intersection.
+    sb.add_integer_field(SAMPLE, indexed=False, fast=True)
     sb.add_text_field(
         "title_sort", tokenizer_name=FAST_ONLY_TOKENIZER, fast=True, index_option="basic"
     )
@@ -99,7 +100,6 @@ def build_schema() -> tantivy.Schema:
 
 _TITLE_EXTRAS = ("subtitle", "other_titles", "series")
 _FACET_SOURCES = [(field, FACET_FIELDS[facet]) for facet, field in FACET_INDEX_FIELD.items()]
-_SAMPLE_VALUES = [str(bucket) for bucket in range(SAMPLE_BUCKETS)]
 
 
 def _values(value: Any) -> list:
@@ -130,7 +130,7 @@ def document_json(doc: ClusterDoc) -> str:
         "isbn": analysis.index_isbns(_values(get("isbns")) + _values(get("issns"))),
         "clc": [c.upper() for c in get("clc") or ()],
         "title_sort": (get("title_sort") or analysis.fold(title))[:64],
-        SAMPLE: _SAMPLE_VALUES[zlib.crc32(cluster_id.encode()) % SAMPLE_BUCKETS],
+        SAMPLE: zlib.crc32(cluster_id.encode()) % SAMPLE_BUCKETS,
         "doc": _dumps(doc),
     }
     for field, name in _FACET_SOURCES:
