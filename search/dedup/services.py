@@ -28,7 +28,13 @@ from search.dedup.cluster import paused_gc
 from search.dedup.documents import MemberInfo, build_document
 from search.dedup.evidence import Evidence
 from search.dedup.keys import ID_RULES, record_keys
-from search.dedup.recluster import ClusterChanges, recluster_scope, scope, take_write_lock
+from search.dedup.recluster import (
+    ClusterChanges,
+    recluster_everything,
+    recluster_scope,
+    scope,
+    take_write_lock,
+)
 from search.documents import ClusterDoc
 
 __all__ = [
@@ -86,13 +92,11 @@ def rebuild_clusters(
     with paused_gc():  # a rebuild holds every record in memory: collector passes cost most
         take_write_lock(session)
         live = dict(st.stream_live_records(session))
-        held = session.execute(select(st.MEMBERS.c.record_id)).scalars()
-        ids = sorted(set(live) | set(held))
         keys = [record_keys(rid, record) for rid, record in live.items()]
         session.execute(delete(st.KEYS))
         rows = [{"record_id": k.rid, "key": key} for k in keys for key in k.store_keys()]
         st.insert_rows(session, st.KEYS, rows)
-        changes = recluster_scope(session, set(ids), live, keys, everything=True)
+        changes = recluster_everything(session, live, keys)
     if keep_records is not None:
         keep_records.update(live)
     return changes

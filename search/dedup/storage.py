@@ -117,6 +117,26 @@ def all_work_ids(session: Session) -> dict[str, str]:
     return {cid: work for cid, work in session.execute(query) if work}
 
 
+def all_clusters_of(session: Session) -> dict[int, str]:
+    """Return record id -> cluster id for every clustered record."""
+    query = select(MEMBERS.c.record_id, MEMBERS.c.cluster_id).execution_options(
+        yield_per=STREAM_ROWS
+    )
+    return {key: value for key, value in session.execute(query)}
+
+
+def all_created_at(session: Session) -> dict[str, Any]:
+    """Return cluster id -> when it was first created, for every cluster."""
+    query = select(CLUSTERS.c.id, CLUSTERS.c.created_at).execution_options(yield_per=STREAM_ROWS)
+    return {key: value for key, value in session.execute(query)}
+
+
+def all_overrides(session: Session) -> list[dict[str, Any]]:
+    """Return every staff override, oldest first."""
+    query = select(OVERRIDES).order_by(OVERRIDES.c.id)
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
 def stored_keys(session: Session, ids: Iterable[int]) -> dict[int, list[str]]:
     """Return the keys stored for each record."""
     out: dict[int, list[str]] = {}
