@@ -120,10 +120,14 @@ class FacetCounter:
         if bound <= self.exact_limit:
             return self.count_scope(facets, scope, bound, query)
         counts, estimate = self._sample(facets, scope, bound, query)
-        if estimate > self.exact_limit:
-            self.approximate = True
-            return counts
-        return self.count_scope(facets, scope, estimate, query)
+        if estimate <= self.exact_limit:
+            return self.count_scope(facets, scope, estimate, query)
+        self.approximate = True
+        if estimate * 4 < bound:
+            # The sample, sized for the words' hits, read under a quarter of its target from
+            # this narrower scope: draw it again, sized for the scope, for steadier counts.
+            counts, _ = self._sample(facets, scope, estimate, query)
+        return counts
 
     def _sample(
         self, facets: list[str], scope: tantivy.Query, hits: int, query: SearchQuery
