@@ -78,6 +78,11 @@ class TantivyBackend:
         try:
             index = tantivy.Index(self.schema, path=str(folder), reuse=True)
         except ValueError as exc:
+            if "schema does not match" in str(exc):  # written by an older layout of the index
+                raise SearchBackendError(
+                    f"the search index in {folder} was built by another version of the "
+                    "platform: run `federation index rebuild`"
+                ) from exc
             raise SearchBackendError(
                 f"cannot open the search index in {folder} ({exc}); rebuild it"
             ) from exc
