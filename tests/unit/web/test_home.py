@@ -117,3 +117,9 @@ def test_home_says_when_each_member_was_last_harvested(app, client, alliance):
     assert "Not harvested yet." in by_name["Yantai Library"]
     assert "Catalogue last updated 2026-11-21 00:30 (Asia/Shanghai)" in page
     assert page.count("Not harvested yet.") == len(alliance.members) - 1
+
+
+def test_an_id_too_large_for_the_database_is_not_found_not_an_error(app):
+    client = app.test_client()
+    response = client.get("/api/v1/ill/requests/1534071671432862755263066258014208")
+    assert response.status_code == 404
