@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 from federation.models import ReaderFeedback
 from federation.policy import Permission
 from web import get_db
+from web.directory import load_directory
 from web.i18n import select_locale
 from web.identity import public, requires
-from web.views.search import load_directory
 
 bp = Blueprint("feedback", __name__)
 
