@@ -276,7 +276,8 @@ def better_spelling(query: SearchQuery, result: SearchResult) -> str | None:
         probe = dataclasses.replace(query, text=suggestion, facets=[], page_size=1,
                                     highlight=False)  # fmt: skip
         return suggestion if get_backend().search(probe).total > result.total else None
-    except (QueryError, SearchBackendError) as exc:  # a suggestion is a nicety: never an error
+    # A suggestion is a nicety, never an error page (tantivy reports I/O trouble as ValueError).
+    except (QueryError, SearchBackendError, ValueError) as exc:
         current_app.logger.info("no spelling suggestion for %r: %s", query.text, exc)
         return None
 

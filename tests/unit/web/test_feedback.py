@@ -192,3 +192,20 @@ def test_a_post_without_the_forms_token_is_refused_and_stores_nothing(client, db
     response = client.post("/feedback", data={"category": "search", "message": "forged"})
     assert response.status_code in (400, 403)
     assert _rows(db) == []
+
+
+def test_signed_in_coordinators_find_the_list_in_the_header(app, client, feedback):
+    from tests.support.accounts import sign_in_as
+
+    sign_in_as(client, app, Role.COORDINATOR)
+    page = client.get("/?lang=en").get_data(as_text=True)
+    header = page.split("</header>")[0]
+    assert 'href="/feedback/list"' in header
+    assert "late October" in client.get("/feedback/list").get_data(as_text=True)
+
+
+def test_staff_without_the_right_see_no_such_link(app, client, feedback):
+    from tests.support.accounts import sign_in_as
+
+    sign_in_as(client, app, Role.ILL_STAFF, "ytu")
+    assert "/feedback/list" not in client.get("/").get_data(as_text=True).split("</header>")[0]
