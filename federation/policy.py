@@ -24,6 +24,7 @@ class Permission(StrEnum):
     MEMBER_ADMIN = "member_admin"  # a member's staff accounts and API tokens (member-scoped)
     STATS_OWN = "stats_own"  # one member's own statistics (member-scoped)
     STATS_ALL = "stats_all"  # every member's statistics, sortable
+    STATS_ANY = "stats_any"  # the statistics and statement pages at all (own or every member)
     REPORTS = "reports"  # service-gap reports: aggregates only
     FEEDBACK_READ = "feedback_read"  # reader feedback
     COSTS_WHATIF = "costs_whatif"  # try a cost-sharing model without adopting it
@@ -41,6 +42,7 @@ _STAFF = {
     P.ILL_ACT,
     P.READER_DATA,
     P.STATS_OWN,
+    P.STATS_ANY,
     P.STAFF_VIEWS,
 }
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -48,7 +50,15 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ILL_STAFF: frozenset(_STAFF),
     Role.MEMBER_ADMIN: frozenset(_STAFF | {P.MEMBER_ADMIN, P.MANAGE_ACCOUNTS}),
     Role.COORDINATOR: frozenset(
-        {P.PUBLIC, P.SIGNED_IN, P.STATS_ALL, P.REPORTS, P.FEEDBACK_READ, P.COSTS_WHATIF}
+        {
+            P.PUBLIC,
+            P.SIGNED_IN,
+            P.STATS_ALL,
+            P.STATS_ANY,
+            P.REPORTS,
+            P.FEEDBACK_READ,
+            P.COSTS_WHATIF,
+        }
     ),
     # The alliance administrator runs the platform but is not a member's ILL staff: no reader data.
     Role.ALLIANCE_ADMIN: frozenset(
@@ -56,6 +66,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             P.PUBLIC,
             P.SIGNED_IN,
             P.STATS_ALL,
+            P.STATS_ANY,
             P.REPORTS,
             P.FEEDBACK_READ,
             P.COSTS_WHATIF,
@@ -65,12 +76,10 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             P.STAFF_VIEWS,
         }
     ),
-    Role.SYSTEM: frozenset({P.PUBLIC, P.ILL_READ, P.ILL_ACT, P.STATS_ALL, P.REPORTS}),
+    Role.SYSTEM: frozenset({P.PUBLIC, P.ILL_READ, P.ILL_ACT, P.STATS_ALL, P.STATS_ANY, P.REPORTS}),
 }
 MEMBER_SCOPED = frozenset({P.ILL_READ, P.ILL_ACT, P.READER_DATA, P.MEMBER_ADMIN, P.STATS_OWN})
-WRITES = frozenset(
-    {P.ILL_ACT, P.MEMBER_ADMIN, P.COSTS_ADOPT, P.ALLIANCE_ADMIN, P.MANAGE_ACCOUNTS}
-)
+WRITES = frozenset({P.ILL_ACT, P.MEMBER_ADMIN, P.COSTS_ADOPT, P.ALLIANCE_ADMIN, P.MANAGE_ACCOUNTS})
 
 
 def allowed(actor: Actor | None, permission: Permission, member_code: str | None = None) -> bool:

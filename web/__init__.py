@@ -26,7 +26,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("federation").setLevel(settings["LOG_LEVEL"])
 
     from web import errors, i18n, security
-    from web.views import account, accounts_admin, admin, api, feedback, home, oai, sru
+    from web.views import (
+        account,
+        accounts_admin,
+        admin,
+        api,
+        feedback,
+        home,
+        oai,
+        reports,
+        sru,
+        stats,
+        stats_costs,
+    )
     from web.views import search as search_pages
 
     i18n.init_app(app)
@@ -43,7 +55,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(sru.bp)  # /sru and /opensearch.xml
     app.register_blueprint(oai.bp)  # /oai: the union catalogue over OAI-PMH
+    app.register_blueprint(reports.bp)  # /reports/gaps (and /api/v1/reports/gaps on api.bp)
     search_pages.init_app(app)  # the one search backend, and the reader search pages
+    app.register_blueprint(stats.bp, url_prefix="/stats")  # usage statistics (issue 7)
+    app.register_blueprint(stats_costs.bp, url_prefix="/stats/costs")  # cost sharing (issue 7)
     app.register_blueprint(account.bp)  # /sign-in, /sign-out, /account
     app.register_blueprint(accounts_admin.bp, url_prefix="/admin")  # /admin/accounts, /tokens
     security.check_declared(app)  # refuse to start with a view that declares no permission

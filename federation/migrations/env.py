@@ -3,7 +3,9 @@
 from alembic import context
 
 import federation.accounts.models  # noqa: F401  (users, API tokens, sign-in attempts)
+import federation.costs.models  # noqa: F401  (cost sharing, issue 7)
 import federation.models  # noqa: F401  (registers the tables on Base.metadata)
+import federation.stats.models  # noqa: F401  (usage roll-ups, issue 7)
 from federation.db import Base, make_engine
 
 config = context.config

@@ -1,0 +1,1 @@
+"""Cost sharing between members: the model, settlement statements, periods, what-if."""

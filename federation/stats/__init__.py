@@ -1,0 +1,1 @@
+"""Usage statistics: monthly roll-ups of usage events, checks, COUNTER-shaped reports."""
