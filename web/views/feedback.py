@@ -24,8 +24,10 @@ from web import get_db
 from web.directory import load_directory
 from web.i18n import select_locale
 from web.identity import public, requires
+from web.ratelimit import limit_posts
 
 bp = Blueprint("feedback", __name__)
+limit_posts(bp, "feedback")
 
 MAX_MESSAGE = 2000
 LIST_LIMIT = 200

@@ -217,3 +217,13 @@ def test_staff_without_the_right_see_no_such_link(app, client, feedback):
 
     sign_in_as(client, app, Role.ILL_STAFF, "ytu")
     assert "/feedback/list" not in client.get("/").get_data(as_text=True).split("</header>")[0]
+
+
+def test_one_address_cannot_flood_the_feedback(app, client, db, members):
+    app.config["RATE_LIMITS"] = {"feedback": (3, 600)}
+    answers = [
+        post(client, {"category": "other", "message": f"m{n}"}).status_code for n in range(5)
+    ]
+    assert answers == [200, 200, 200, 429, 429]
+    assert len(_rows(db)) == 3
+    assert client.get("/feedback").status_code == 200, "the form itself stays open"
