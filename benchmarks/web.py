@@ -7,7 +7,9 @@ size). The synthetic index comes from benchmarks/search.py's seeded generator an
 under ``--root`` (default /tmp/web-bench-<clusters>) and reused by later runs. The instance there
 holds the demo alliance's members (SQLite) and the index; gunicorn serves ``web:create_app()``.
 The request mix is a fixed list of realistic results-page URLs (English terms, CJK words,
-facet-filtered, page 2, advanced fields, a home library chosen); wrk cycles through it.
+facet-filtered, page 2, advanced fields, a home library chosen); wrk cycles through it, as if
+from 1,000 readers behind one reverse proxy (X-Forwarded-For, PROXY_HOPS=1), so the per-client
+rate limit counts each reader separately as it would in production.
 """
 
 from __future__ import annotations
@@ -51,7 +53,10 @@ for line in io.lines(os.getenv("WEB_BENCH_URLS")) do paths[#paths + 1] = line en
 local i = 0
 request = function()
   i = i % #paths + 1
-  return wrk.format("GET", paths[i])
+  -- Readers reach gunicorn through a proxy (PROXY_HOPS=1): each request comes from one of
+  -- 1,000 reader addresses, so the per-client limit (600 pages a minute) does not refuse them.
+  local reader = "10.0." .. (i % 10) .. "." .. (i % 100)
+  return wrk.format("GET", paths[i], {["X-Forwarded-For"] = reader})
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -129,7 +134,8 @@ def free_port() -> int:
 
 def start_gunicorn(instance: Path, port: int, workers: int, threads: int) -> subprocess.Popen:
     """Start gunicorn on ``port`` serving the app of ``instance``; wait until it answers."""
-    env = {**os.environ, "FEDERATION_INSTANCE_PATH": str(instance), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "FEDERATION_INSTANCE_PATH": str(instance), "PYTHONPATH": str(ROOT),
+           "FEDERATION_PROXY_HOPS": "1"}  # fmt: skip
     gunicorn = Path(sys.executable).with_name("gunicorn")
     cmd = [str(gunicorn), "-w", str(workers), "--threads", str(threads), "-b",
            f"127.0.0.1:{port}", "--log-level", "warning", "web:create_app()"]  # fmt: skip

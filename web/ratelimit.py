@@ -24,6 +24,7 @@ DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
     "oai": (60, 60),
     "account": (30, 60),  # sign-in pages; failed passwords are also throttled per user name
     "search": (600, 60),  # reader search and record pages: generous, a campus shares one address
+    "feedback": (20, 600),  # feedback messages sent (not the form): enough for a shared address
 }
 _MAX_CLIENTS = 50_000  # forget finished windows past this many tracked clients
 
@@ -53,6 +54,12 @@ def limits(app: Flask) -> dict[str, tuple[int, int]]:
 def limit_blueprint(bp: Blueprint, bucket: str) -> None:
     """Limit every request to ``bp`` per client, in the named bucket of limits."""
     bp.before_request(lambda: _check(bucket))
+    bp.after_request(_headers)
+
+
+def limit_posts(bp: Blueprint, bucket: str) -> None:
+    """Limit the POST requests to ``bp`` per client (reading its pages stays unlimited)."""
+    bp.before_request(lambda: _check(bucket) if request.method == "POST" else None)
     bp.after_request(_headers)
 
 

@@ -21,11 +21,13 @@ from sqlalchemy import func, select
 from federation.models import ReaderFeedback
 from federation.policy import Permission
 from web import get_db
+from web.directory import load_directory
 from web.i18n import select_locale
 from web.identity import public, requires
-from web.views.search import load_directory
+from web.ratelimit import limit_posts
 
 bp = Blueprint("feedback", __name__)
+limit_posts(bp, "feedback")
 
 MAX_MESSAGE = 2000
 LIST_LIMIT = 200
@@ -46,9 +48,23 @@ class FeedbackSchema(Schema):
     page = fields.String(load_default="", validate=validate.Length(max=300))
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _safe_page(path: str) -> str:
-    """Keep the page the reader came from only if it is a path on this site."""
-    return path if path.startswith("/") and not path.startswith("//") else ""
+    """Keep the page the reader came from only if it is a path on this site.
+
+    "//host" and "/\\host" would lead browsers to another site; control characters and spaces
+    have no place in a path.
+    """
+    if not path.startswith("/") or path[1:2] in ("/", "\\") or CONTROL.search(path) or " " in path:
+        return ""
+    return path
+
+
+def _clean_text(text: str) -> str:
+    """Drop control characters (PostgreSQL refuses NUL; the rest only hide text), keep lines."""
+    return CONTROL.sub("", text).strip()
 
 
 def _form_errors(form: dict[str, str], members: dict) -> dict[str, str]:
@@ -87,7 +103,7 @@ def submit():
     locale = select_locale()
     directory = load_directory(locale)
     values = {name: request.form.get(name, "") for name in ("category", "message", "member")}
-    values["message"] = values["message"].strip()
+    values["message"] = _clean_text(values["message"])
     values["page"] = _safe_page(request.form.get("page", ""))[:300]
     errors = _form_errors(values, directory.members)
     if errors:

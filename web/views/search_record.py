@@ -19,6 +19,7 @@ from search.dedup.services import explain_cluster
 from search.documents import ClusterDoc
 from search.interfaces import SearchBackendError
 from web import get_db
+from web.directory import chosen_home, load_directory, remember_home
 from web.i18n import select_locale
 from web.identity import current_actor, public, requires
 from web.usage import usage_buffer
@@ -29,10 +30,7 @@ from web.views.search import (
     MAX_EDITIONS,
     _holding_name,
     bp,
-    chosen_home,
     get_backend,
-    load_directory,
-    remember_home,
 )
 from web.views.search_export import bibtex, holding_distance, json_ld, ris
 

@@ -104,9 +104,17 @@ def test_mistakes_are_explained_and_nothing_is_lost_or_stored(client, db, member
     assert _rows(db) == []
 
 
-def test_page_outside_the_site_is_not_kept(client, db, members):
-    post(client, {"category": "other", "message": "x", "page": "//evil.example/"})
+@pytest.mark.parametrize("page", ["//evil.example/", "/\\evil.example/", "https://evil.example/",
+                                  "javascript:alert(1)", "/search?q=a\x00b"])  # fmt: skip
+def test_page_outside_the_site_is_not_kept(client, db, members, page):
+    post(client, {"category": "other", "message": "x", "page": page})
     assert [r.page for r in _rows(db)] == [""]
+
+
+def test_control_characters_are_dropped_not_a_server_error(client, db, members):
+    response = post(client, {"category": "other", "message": "bad\x00 byte\x1b[31m\nsecond line"})
+    assert response.status_code == 200
+    assert [r.message for r in _rows(db)] == ["bad byte[31m\nsecond line"]
 
 
 def _add(db, when: datetime, member: str | None, message: str) -> None:
@@ -192,3 +200,30 @@ def test_a_post_without_the_forms_token_is_refused_and_stores_nothing(client, db
     response = client.post("/feedback", data={"category": "search", "message": "forged"})
     assert response.status_code in (400, 403)
     assert _rows(db) == []
+
+
+def test_signed_in_coordinators_find_the_list_in_the_header(app, client, feedback):
+    from tests.support.accounts import sign_in_as
+
+    sign_in_as(client, app, Role.COORDINATOR)
+    page = client.get("/?lang=en").get_data(as_text=True)
+    header = page.split("</header>")[0]
+    assert 'href="/feedback/list"' in header
+    assert "late October" in client.get("/feedback/list").get_data(as_text=True)
+
+
+def test_staff_without_the_right_see_no_such_link(app, client, feedback):
+    from tests.support.accounts import sign_in_as
+
+    sign_in_as(client, app, Role.ILL_STAFF, "ytu")
+    assert "/feedback/list" not in client.get("/").get_data(as_text=True).split("</header>")[0]
+
+
+def test_one_address_cannot_flood_the_feedback(app, client, db, members):
+    app.config["RATE_LIMITS"] = {"feedback": (3, 600)}
+    answers = [
+        post(client, {"category": "other", "message": f"m{n}"}).status_code for n in range(5)
+    ]
+    assert answers == [200, 200, 200, 429, 429]
+    assert len(_rows(db)) == 3
+    assert client.get("/feedback").status_code == 200, "the form itself stays open"
