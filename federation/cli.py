@@ -455,6 +455,78 @@ def reparse(ctx: Context, codes: tuple[str, ...]) -> None:
     )
 
 
+@main.group()
+def report() -> None:
+    """Service-gap reports for coordinators (aggregates only)."""
+
+
+@report.command("rollup")
+@click.option(
+    "--period", required=True, help="A year (2026), quarter (2026-Q2) or month (2026-03)."
+)
+@pass_ctx
+def report_rollup(ctx: Context, period: str) -> None:
+    """Fold the period's usage events into the report roll-up (run nightly; safe to repeat)."""
+    from federation.reports import PeriodError, period_months, refresh_rollups
+
+    try:
+        months = period_months(period)
+    except PeriodError as exc:
+        raise UserError(str(exc)) from None
+    alliance = ctx.alliance()
+    with ctx.db.session() as session:
+        summary = refresh_rollups(session, alliance, months)
+    click.echo(
+        f"Rolled up {summary.events:,} events of {period} "
+        f"({len(months)} month{'' if len(months) == 1 else 's'}) into "
+        f"{summary.rows:,} rows, with the titles-held snapshot."
+    )
+
+
+@report.command("gaps")
+@click.option(
+    "--period", required=True, help="A year (2026), quarter (2026-Q2) or month (2026-03)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["pdf", "csv", "html", "xlsx", "json"]), default="html",
+    show_default=True, help="html is the print layout; csv lists every table in long form.",
+)  # fmt: skip
+@click.option("--district", help="Only this district (region code).")
+@click.option("--type", "library_type", help="Only this library type (university, public, ...).")
+@click.option("--lang", type=click.Choice(["zh_CN", "en"]), help="Language of the report.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="File to write (default service-gaps-PERIOD.FORMAT; - for the terminal).",
+)
+@pass_ctx
+def report_gaps(ctx: Context, period, fmt, district, library_type, lang, output) -> None:
+    """Build the service-gap report of a period and write it as PDF, CSV, HTML, XLSX or JSON."""
+    from urllib.parse import urlencode
+
+    from web import create_app
+    from web.views.reports import ReportRequestError, render_export
+
+    with _plain_errors():
+        app = create_app()
+    query = {"period": period, "district": district, "type": library_type, "lang": lang}
+    url = "/reports/gaps?" + urlencode({k: v for k, v in query.items() if v})
+    with app.test_request_context(url):
+        try:
+            body, _mimetype, name = render_export(fmt)
+        except ReportRequestError as exc:
+            raise UserError(str(exc)) from None
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    if output == "-":
+        click.echo(data, nl=False)
+        return
+    target = output or name
+    with open(target, "wb") as fh:
+        fh.write(data)
+    click.echo(f"Wrote the {period} service-gap report to {target} ({len(data):,} bytes).")
+
+
 # -- accounts, API tokens, backup and restore (federation/accounts, federation/backup.py) ----------
 
 CLI_ACTOR = "cli"  # recorded as the creator of accounts and tokens made here

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -305,3 +306,36 @@ class ReaderFeedback(Base):
     page: Mapped[str] = mapped_column(String(300), default="")
     locale: Mapped[str] = mapped_column(String(8), default="")
     status: Mapped[str] = mapped_column(String(16), default="new")
+
+
+# -- service-gap reports (federation/reports): monthly roll-ups the report reads ------------------
+
+
+class ReportRollup(Base):
+    """One count of the service-gap roll-up: a month, a measure, a district, a type, a class.
+
+    ``month`` is "YYYY-MM" (alliance time zone), or "holdings" for the titles-held snapshot;
+    ``bucket`` is the hour or km of a histogram row (turnaround, distance) and -1 otherwise.
+    Nothing here names a reader or a single request.
+    """
+
+    __tablename__ = "report_rollups"
+
+    month: Mapped[str] = mapped_column(String(8), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(String(32), primary_key=True)
+    library_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    clc: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportRollupMonth(Base):
+    """A month (or the holdings snapshot) whose roll-up is built, and when."""
+
+    __tablename__ = "report_rollup_months"
+
+    month: Mapped[str] = mapped_column(String(8), primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, default=0)
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -88,6 +88,12 @@ SETTINGS: tuple[Setting, ...] = (
         "URL of the Elasticsearch cluster when SEARCH_BACKEND is elasticsearch.",
     ),
     Setting(
+        "OAI_ADMIN_EMAIL",
+        str,
+        "oai-admin@example.org",
+        "Contact address the union catalogue's OAI-PMH endpoint gives harvesters (Identify).",
+    ),
+    Setting(
         "DEFAULT_LOCALE",
         str,
         "zh_CN",

@@ -26,7 +26,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("federation").setLevel(settings["LOG_LEVEL"])
 
     from web import errors, i18n, security
-    from web.views import account, accounts_admin, admin, api, home, oai, sru
+    from web.views import (
+        account,
+        accounts_admin,
+        admin,
+        api,
+        feedback,
+        home,
+        oai,
+        reports,
+        sru,
+        stats,
+        stats_costs,
+    )
     from web.views import search as search_pages
 
     i18n.init_app(app)
@@ -38,13 +50,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     app.register_blueprint(home.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(sru.bp)  # /sru and /opensearch.xml
     app.register_blueprint(oai.bp)  # /oai: the union catalogue over OAI-PMH
+    app.register_blueprint(reports.bp)  # /reports/gaps (and /api/v1/reports/gaps on api.bp)
     search_pages.init_app(app)  # the one search backend, and the reader search pages
-    from web.views import stats, stats_costs
-
     app.register_blueprint(stats.bp, url_prefix="/stats")  # usage statistics (issue 7)
     app.register_blueprint(stats_costs.bp, url_prefix="/stats/costs")  # cost sharing (issue 7)
     app.register_blueprint(account.bp)  # /sign-in, /sign-out, /account

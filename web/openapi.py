@@ -13,7 +13,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import request
 
-from web import schemas
+from web import report_schemas, schemas
 
 API_VERSION = "1.0.0"
 OPENAPI_VERSION = "3.0.3"
@@ -55,10 +55,20 @@ OPERATIONS: dict[str, tuple[str, str, type | None, type, tuple[int, ...]]] = {
         schemas.DistrictsResponseSchema,
         (429,),
     ),
+    "/reports/gaps": (
+        "getServiceGapReport",
+        "Service-gap report of a period: gaps in plain words and every table (coordinators; "
+        "aggregates only)",
+        report_schemas.ReportArgsSchema,
+        report_schemas.ReportResponseSchema,
+        (400, 401, 403, 429),
+    ),
 }
 
 FAILURES = {
     400: "a parameter is wrong; the message says what to fix",
+    401: "sign in first",
+    403: "your role may not read this",
     404: "no such record (merged or withdrawn)",
     429: "too many requests from this client; see Retry-After",
     503: "the search engine cannot answer just now",

@@ -17,6 +17,19 @@ RECORD_FORMATS = ("marc21", "unimarc", "cnmarc", "dc")
 LENDS = ("loans", "copies")
 SIZE_MEASURES = ("population", "fte")
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
+# Metrics a service-gap target may be set for (federation.reports.gaps.GAP_METRICS), and which
+# of them are shares (0 to 1).
+REPORT_METRICS = (
+    "members",
+    "titles_per_1000",
+    "held_locally_share",
+    "requests_per_1000",
+    "fill_rate",
+    "turnaround_median",
+    "nearest_holder_km",
+    "zero_result_share",
+)
+REPORT_SHARES = ("held_locally_share", "fill_rate", "zero_result_share")
 
 
 def _pick(zh: str, en: str, locale: str) -> str:
@@ -231,6 +244,14 @@ class LenderRanking:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """How service-gap reports flag a district: a share of the alliance median, or targets."""
+
+    gap_share: float = 0.6  # flag below 60% of the alliance median
+    targets: dict[str, float] = field(default_factory=dict)  # metric id -> target value
+
+
+@dataclass(frozen=True)
 class Alliance:
     """A regional library alliance: its regions, members and shared parameters."""
 
@@ -240,6 +261,7 @@ class Alliance:
     members: tuple[Member, ...]
     cost_sharing: CostSharing
     lender_ranking: LenderRanking = field(default_factory=LenderRanking)
+    reports: ReportSettings = field(default_factory=ReportSettings)
     time_zone: str = DEFAULT_TIME_ZONE
     default_locale: str = "zh_CN"
     source: str = "<string>"

@@ -23,6 +23,8 @@ from federation.alliance.model import (
     RECORD_FORMATS,
     REGION_KINDS,
     REGION_LEVELS,
+    REPORT_METRICS,
+    REPORT_SHARES,
     SIZE_MEASURES,
     Alliance,
     BusinessHours,
@@ -36,6 +38,7 @@ from federation.alliance.model import (
     Member,
     OaiSource,
     Region,
+    ReportSettings,
     ShareWeights,
 )
 
@@ -360,6 +363,35 @@ class LenderRankingSchema(StrictSchema):
         return LenderRanking(**data)
 
 
+class ReportsSchema(StrictSchema):
+    gap_share = fields.Float(
+        load_default=0.6,
+        validate=validate.Range(
+            0, 1, min_inclusive=False,
+            error="gap_share must be above 0 and at most 1 (0.6 flags a district below 60% "
+            "of the alliance median); got {input}",
+        ),
+    )  # fmt: skip
+    targets = fields.Dict(
+        keys=af.Text(validate=one_of(REPORT_METRICS, "report metric")),
+        values=fields.Float(validate=at_least(0, "a target")),
+        load_default=dict,
+    )
+
+    @validates_schema
+    def check_shares(self, data: dict, **kwargs: Any) -> None:
+        for key in REPORT_SHARES:
+            value = data["targets"].get(key)
+            if value is not None and value > 1:
+                raise ValidationError(
+                    f"{key} is a share between 0 and 1 (0.8 means 80%); got {value:g}", "targets"
+                )
+
+    @post_load
+    def build(self, data: dict, **kwargs: Any) -> ReportSettings:
+        return ReportSettings(**data)
+
+
 class AllianceFileSchema(StrictSchema):
     version = fields.Integer(
         strict=True,
@@ -381,6 +413,7 @@ class AllianceFileSchema(StrictSchema):
     )
     cost_sharing = fields.Nested(CostSharingSchema, required=True)
     lender_ranking = fields.Nested(LenderRankingSchema, load_default=LenderRanking)
+    reports = fields.Nested(ReportsSchema, load_default=ReportSettings)
 
     @post_load
     def build(self, data: dict, **kwargs: Any) -> Alliance:
@@ -400,4 +433,5 @@ class AllianceFileSchema(StrictSchema):
             members=members,
             cost_sharing=data["cost_sharing"],
             lender_ranking=data["lender_ranking"],
+            reports=data["reports"],
         )

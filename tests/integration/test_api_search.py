@@ -79,23 +79,33 @@ OAI = {"oai": "http://www.openarchives.org/OAI/2.0/", "marc": "http://www.loc.go
 
 
 def test_union_catalogue_is_harvestable_over_oai_pmh(demo_client, db):
-    from federation.models import Cluster
+    from federation.models import Cluster, Record
 
     demo_client.application.config["RATE_LIMITS"] = {"oai": (10_000, 60)}
     with db.session() as s:
         clusters = set(s.scalars(select(Cluster.id)))
+        withdrawn = {
+            f"c{i}" for i in s.scalars(select(Record.id).where(Record.status == "deleted"))
+        }
     seen: list[str] = []
+    deleted: list[str] = []
     params = {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"}
     while True:
         root = etree.fromstring(demo_client.get("/oai", query_string=params).data, PARSER)
         assert not root.xpath("//oai:error", namespaces=OAI), etree.tostring(root)[:300]
-        seen += root.xpath("//oai:header/oai:identifier/text()", namespaces=OAI)
+        seen += root.xpath("//oai:header[not(@status)]/oai:identifier/text()", namespaces=OAI)
+        deleted += root.xpath(
+            "//oai:header[@status='deleted']/oai:identifier/text()", namespaces=OAI
+        )
         token = root.xpath("string(//oai:resumptionToken)", namespaces=OAI)
         if not token:
             break
         params = {"verb": "ListIdentifiers", "resumptionToken": token}
     assert len(seen) == len(set(seen)) == len(clusters)
     assert {i.removeprefix("oai:union:") for i in seen} == clusters
+    # Records withdrawn at their source whose id names no cluster are announced as deleted.
+    assert withdrawn, "the demo subset includes withdrawn records"
+    assert {i.removeprefix("oai:union:") for i in deleted} == withdrawn - clusters
 
     one = sorted(clusters)[0]
     record = demo_client.get(

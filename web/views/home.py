@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from federation.members import AllianceOverview, alliance_overview
+from federation.models import HarvestRun
 from web import get_db
 from web.i18n import select_locale
 from web.identity import public
@@ -110,13 +115,31 @@ def schematic_map(
     return SchematicMap(width, height, points, labels, numbers)
 
 
+def last_harvests(session: Session, time_zone: str) -> dict[str, str]:
+    """Return when each member's catalogue was last harvested completely, in local time."""
+    query = (
+        select(HarvestRun.member_code, func.max(HarvestRun.finished_at))
+        .where(HarvestRun.status == "completed", HarvestRun.finished_at.is_not(None))
+        .group_by(HarvestRun.member_code)
+    )
+    zone = ZoneInfo(time_zone)
+    found = {}
+    for code, finished in session.execute(query):
+        if finished.tzinfo is None:  # SQLite returns naive datetimes; they are stored in UTC
+            finished = finished.replace(tzinfo=UTC)
+        found[code] = finished.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return found
+
+
 @bp.get("/")
 @public
 def index():
-    """Show every member library on a district overview."""
+    """Show every member library on a district overview, with when each was last harvested."""
     locale = select_locale()
+    alliance = current_app.extensions["federation.alliance"]
     with get_db().session() as session:
         overview = alliance_overview(session, locale)
+        harvested = last_harvests(session, alliance.time_zone)
         page = render_template(
             "home.html",
             overview=overview,
@@ -124,5 +147,7 @@ def index():
             type_labels=TYPE_LABELS,
             kind_labels=KIND_LABELS,
             type_count_label=type_count_label,
+            harvested=harvested,
+            newest_harvest=max(harvested.values(), default=None),
         )
     return page

@@ -28,7 +28,7 @@ def provider() -> OAIProvider:
             get_db(app),
             f"{alliance.name_en} union catalogue",
             "",  # each answer names the URL it was asked at
-            ("admin@localhost",),
+            (app.extensions["federation.settings"]["OAI_ADMIN_EMAIL"],),
             record_url=root + "/api/v1/records/{}",
         )
         # Tokens signed with the app's key work across workers and restarts.

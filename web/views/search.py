@@ -4,6 +4,8 @@ the record page with holdings nearest first, merge evidence, citations and JSON-
 from __future__ import annotations
 
 import atexit
+import dataclasses
+import time
 from dataclasses import dataclass, field
 
 from flask import (
@@ -20,14 +22,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from federation import usage
 from federation.members import list_members
 from search.backends import backend_from_settings
 from search.documents import FACET_FIELDS, ClusterDoc
 from search.interfaces import SearchBackend, SearchBackendError
 from search.query import SORTS, QueryError, SearchQuery, SearchResult
+from search.suggest import suggest_spelling
 from web import get_db
+from web import usage as web_usage
 from web.i18n import select_locale
 from web.identity import public
+from web.usage import usage_buffer
 from web.views.home import TYPE_LABELS
 from web.views.search_export import holding_distance, safe_highlight
 
@@ -85,6 +91,7 @@ def init_app(app: Flask) -> None:
     backend = backend_from_settings(app.extensions["federation.settings"])
     app.extensions["federation.search"] = backend
     atexit.register(backend.close)
+    web_usage.init_app(app)
     app.jinja_env.globals["indexed_title_count"] = indexed_title_count
     from web.views import search_record  # noqa: F401  (adds the record pages to ``bp``)
 
@@ -121,19 +128,45 @@ class Directory:
     locale: str
     members: dict[str, Place] = field(default_factory=dict)
     regions: dict[str, str] = field(default_factory=dict)
+    member_regions: dict[str, str] = field(default_factory=dict)  # member code -> region code
     districts: dict[str, Place] = field(default_factory=dict)  # "district:<code>" -> centre
 
     def member_name(self, code: str) -> str:
         place = self.members.get(code) or self.districts.get(code)
         return place.name if place else code
 
+    def place_codes(self, home: str | None) -> tuple[str | None, str | None]:
+        """Return (member code, region code) of a chosen home: a library, a district or none."""
+        if home and home.startswith("district:"):
+            return None, home.removeprefix("district:")
+        if home in self.member_regions:
+            return home, self.member_regions[home]
+        return None, None
+
     def point(self, home: str | None) -> tuple[float, float] | None:
         place = self.members.get(home or "") or self.districts.get(home or "")
         return (place.latitude, place.longitude) if place else None
 
 
+DIRECTORY_TTL_S = 60.0
+
+
 def load_directory(locale: str) -> Directory:
-    """Read the members and districts a reader can choose and see named."""
+    """Return the members and districts a reader can choose and see named (cached briefly).
+
+    Read on every results page; members change a few times a year, so each worker keeps the
+    directory for DIRECTORY_TTL_S seconds instead of querying the database per request.
+    """
+    cache = current_app.extensions.setdefault("federation.directory", {})
+    found = cache.get(locale)
+    now = time.monotonic()
+    if found is None or found[0] < now:
+        found = cache[locale] = (now + DIRECTORY_TTL_S, read_directory(locale))
+    return found[1]
+
+
+def read_directory(locale: str) -> Directory:
+    """Read the members and districts from the database."""
     directory = Directory(locale)
     spots: dict[str, list[Place]] = {}
     with get_db().session() as session:
@@ -141,6 +174,7 @@ def load_directory(locale: str) -> Directory:
             place = Place(m.name(locale), m.latitude, m.longitude)
             directory.members[m.code] = place
             directory.regions[m.region_code] = m.region.name(locale)
+            directory.member_regions[m.code] = m.region_code
             spots.setdefault(m.region_code, []).append(place)
     for code, places in spots.items():
         # A district's centre: the mean of its libraries (close enough within one city).
@@ -273,15 +307,21 @@ def results():
     except SearchBackendError as exc:
         current_app.logger.warning("search failed: %s", exc)
         query, error, status = None, _("Search is unavailable right now."), 503
-    relaxed = None
-    if result is not None and result.total == 0 and query is not None:
-        relaxed = relaxed_query(query.text)
+    relaxed = suggestion = None
+    if result is not None and query is not None:
+        count_search(query, result, directory.place_codes(home))
+        if result.total == 0:
+            relaxed = relaxed_query(query.text)
+        suggestion = better_spelling(query, result)
     page = render_template(
         "search/results.html",
         query=query,
         result=result,
         error=error,
         relaxed=relaxed,
+        suggestion=suggestion,
+        suggestion_url=suggestion and url_with(q=suggestion, **dict.fromkeys(ADVANCED_FIELDS)),
+        hidden_filters=hidden_filters(query, result),
         directory=directory,
         home=home,
         availability=lambda doc: availability_line(doc, directory, home),
@@ -292,8 +332,90 @@ def results():
         url_with=url_with,
         safe_highlight=safe_highlight,
         page_count=_page_count(result),
+        facet_rows=facet_rows(result, directory),
     )
     return remember_home(make_response(page, status), home)
+
+
+def facet_rows(result: SearchResult | None, directory: Directory) -> list[tuple[str, list]]:
+    """Return each non-empty facet as (legend, [(facet:value, label, count, checked)]).
+
+    Built here rather than in the template: some eighty buckets per page made the template's
+    per-bucket calls a visible share of the page's time.
+    """
+    if result is None:
+        return []
+    chosen = set(request.args.getlist("f"))
+    rows = []
+    for facet, buckets in result.facets.items():
+        if buckets:
+            items = [
+                (f"{facet}:{value}", facet_label(directory, facet, value), count,
+                 f"{facet}:{value}" in chosen)
+                for value, count in buckets
+            ]  # fmt: skip
+            rows.append((str(FACET_LABELS.get(facet, facet)), items))
+    return rows
+
+
+FEW_RESULTS = 3  # at most this many titles found: offer a spelling suggestion
+
+
+def better_spelling(query: SearchQuery, result: SearchResult) -> str | None:
+    """Return a respelt query for a page with few results, if it finds more titles."""
+    if result.total > FEW_RESULTS or query.page != 1 or not query.text:
+        return None
+    try:
+        suggestion = suggest_spelling(get_backend(), query.text)
+        if suggestion is None:
+            return None
+        probe = dataclasses.replace(query, text=suggestion, facets=[], page_size=1,
+                                    highlight=False)  # fmt: skip
+        return suggestion if get_backend().search(probe).total > result.total else None
+    except (QueryError, SearchBackendError) as exc:  # a suggestion is a nicety: never an error
+        current_app.logger.info("no spelling suggestion for %r: %s", query.text, exc)
+        return None
+
+
+def hidden_filters(query: SearchQuery | None, result: SearchResult | None) -> list[str]:
+    """Return the chosen filters the facet lists do not show, so the form still sends them."""
+    if query is None:
+        return list(dict.fromkeys(request.args.getlist("f")))
+    shown = {
+        f"{facet}:{value}" for facet, buckets in (result.facets if result else {}).items()
+        for value, _count in buckets
+    }  # fmt: skip
+    chosen = [f"{facet}:{v}" for facet, values in query.filters.items() for v in values]
+    return [fv for fv in chosen if fv not in shown]
+
+
+def count_search(
+    query: SearchQuery, result: SearchResult, place: tuple[str | None, str | None]
+) -> None:
+    """Count a search (and a zero-result one) for the statistics; later pages are not counted.
+
+    ``value`` is the number of titles found; ``ref`` names the facets used ("facets:a,b").
+    """
+    if query.page != 1:
+        return
+    member, region = place
+    fields = {
+        "member_code": member,
+        "region_code": region,
+        "clc_class": clc_main_class(query),
+        "value": float(result.total),
+        "ref": ("facets:" + ",".join(sorted(query.filters)))[:64] if query.filters else None,
+    }
+    usage_buffer().add(usage.SEARCH, **fields)
+    if result.total == 0:
+        usage_buffer().add(usage.SEARCH_ZERO, **fields)
+
+
+def clc_main_class(query: SearchQuery) -> str | None:
+    """Return the CLC main class (one letter) a search was limited to, if any."""
+    chosen = query.filters.get("class") or [request.args.get("class") or ""]
+    first = chosen[0].strip()[:1].upper()
+    return first if first.isascii() and first.isalpha() else None
 
 
 def _page_count(result: SearchResult | None) -> int:
@@ -320,8 +442,10 @@ def availability_line(doc: ClusterDoc, directory: Directory, home: str | None) -
     candidates = available or holdings
     if point is not None and candidates:
         near = min(candidates, key=lambda h: _distance_or_far(h, point))
-        info.nearest = _holding_name(near, directory.locale)
-        info.nearest_km = holding_distance(near, point)
+        distance = holding_distance(near, point)
+        if distance is not None:  # holdings without coordinates have no "nearest"
+            info.nearest = _holding_name(near, directory.locale)
+            info.nearest_km = distance
     return info
 
 

@@ -10,6 +10,7 @@ from flask import Response, abort, make_response, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from federation import usage
 from federation.models import Record
 from federation.policy import Permission, allowed
 from search.dedup import storage as dedup_storage
@@ -20,6 +21,7 @@ from search.interfaces import SearchBackendError
 from web import get_db
 from web.i18n import select_locale
 from web.identity import current_actor, public, requires
+from web.usage import usage_buffer
 from web.views.search import (
     AVAILABILITY_LABELS,
     FORMAT_LABELS,
@@ -130,7 +132,18 @@ def record(cluster_id: str):
         availability_labels=AVAILABILITY_LABELS,
         staff=is_staff_request(),
     )
+    count_record_view(doc, directory.place_codes(home))
     return remember_home(make_response(page), home)
+
+
+def count_record_view(doc: ClusterDoc, place: tuple[str | None, str | None]) -> None:
+    """Count the record view (for the reader's home) and one holdings view per library shown."""
+    member, region = place
+    buffer = usage_buffer()
+    buffer.add(usage.RECORD_VIEW, member_code=member, region_code=region,
+               cluster_id=doc["cluster_id"])  # fmt: skip
+    for code in sorted({h.get("member") for h in doc.get("holdings") or [] if h.get("member")}):
+        buffer.add(usage.HOLDINGS_VIEW, member_code=code, cluster_id=doc["cluster_id"])
 
 
 def _download(body: str, mimetype: str, filename: str) -> Response:

@@ -197,3 +197,26 @@ def test_screenshots_of_home_results_and_record(page: Page):
         page.screenshot(path=SCREENSHOTS / f"record-{name}.png", full_page=True)
         for kind in ("home", "results", "record"):
             assert (SCREENSHOTS / f"{kind}-{name}.png").stat().st_size > 10_000
+
+
+def test_a_misspelt_search_offers_the_right_spelling(page: Page):
+    _english(page, "/search?q=histroy")
+    suggestion = page.locator(".suggestion a")
+    expect(suggestion).to_have_text("history")
+    suggestion.click()
+    assert _count(page, EN_COUNT) >= 1
+    expect(page.locator("#q")).to_have_value("history")
+
+
+def test_feedback_from_the_footer_and_back_to_the_search(page: Page):
+    _english(page, "/search?q=history")
+    page.get_by_role("contentinfo").get_by_role("link", name="Feedback").click()
+    expect(page.get_by_role("heading", name="Tell us what could be better")).to_be_visible()
+    page.get_by_label("What is it about?").select_option("service")
+    page.get_by_label("Your message").fill("Please open on Sunday mornings.")
+    page.get_by_label("Your library (optional)").select_option("ytlib")
+    page.get_by_role("button", name="Send feedback").click()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    page.get_by_role("link", name="Back to the page you were on").click()
+    page.wait_for_url("**/search?q=history*")
+    expect(page.locator("#q")).to_have_value("history")

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from federation.alliance import load_alliance
@@ -89,3 +91,29 @@ def test_an_unexpected_error_is_a_clean_500_without_details(app):
     assert response.status_code == 500
     assert "secret internals" not in response.get_data(as_text=True)
     assert response.get_json()["error"]["code"] == "internal_error"
+
+
+def test_home_says_when_each_member_was_last_harvested(app, client, alliance):
+    from datetime import UTC, datetime
+
+    from federation.models import HarvestRun
+
+    def run(code, status, finished):
+        return HarvestRun(member_code=code, kind="full", status=status, metadata_prefix="marc21",
+                          started_at=finished, finished_at=finished)  # fmt: skip
+
+    with app.extensions["federation.db"].session() as s:
+        s.add_all([
+            run("ytu", "completed", datetime(2026, 11, 20, 16, 30, tzinfo=UTC)),
+            run("ytu", "completed", datetime(2026, 11, 19, 1, 0, tzinfo=UTC)),
+            run("ytu", "failed", datetime(2026, 11, 21, 2, 0, tzinfo=UTC)),  # not a success
+            run("ytlib", "failed", datetime(2026, 11, 21, 2, 0, tzinfo=UTC)),
+        ])  # fmt: skip
+    page = client.get("/?lang=en").get_data(as_text=True)
+    items = re.findall(r'<li><span class="num"[^>]*>\d+</span>\s*(.*?)</li>', page, re.S)
+    by_name = {item.split("<")[0].strip(): item for item in items}
+    # The newest success, in Beijing time; a later failure does not count.
+    assert "catalogue updated 2026-11-21 00:30" in by_name["Yantai University Library"]
+    assert "Not harvested yet." in by_name["Yantai Library"]
+    assert "Catalogue last updated 2026-11-21 00:30 (Asia/Shanghai)" in page
+    assert page.count("Not harvested yet.") == len(alliance.members) - 1

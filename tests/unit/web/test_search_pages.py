@@ -172,6 +172,19 @@ def test_nearest_library_follows_the_chosen_home_and_is_remembered(client, catal
     assert "nearest: Yantai Library" in again
 
 
+def test_holdings_without_coordinates_have_no_nearest_but_the_page_answers(app, client, catalogue):
+    unplaced = _holding("ytu", "Q1")
+    del unplaced["latitude"], unplaced["longitude"]
+    backend = app.extensions["federation.search"]
+    backend.index_documents([_doc("c-unplaced", "Unplaced atlas", 2020, [unplaced])])
+    backend.commit()
+    response = client.get("/search?q=atlas&lang=en&home=ytlib")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "available at 1 library" in body
+    assert "nearest:" not in body
+
+
 def test_hostile_title_is_plain_text_on_the_results_page(client, catalogue):
     body = client.get("/search?q=library&f=member:ytu&lang=en").get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
@@ -335,3 +348,38 @@ def test_odd_unicode_digits_in_filters_are_a_message_not_a_crash(client, catalog
         response = client.get(f"/search?q=history&{query}")
         assert response.status_code in (200, 400), query
         assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("libary", "library"), ("rivr", "river"), ('title:"rievr library"', 'title:"river library"')],
+)
+def test_did_you_mean_offers_the_indexed_spelling(client, catalogue, typed, meant):
+    body = client.get("/search", query_string={"q": typed, "lang": "en"}).get_data(as_text=True)
+    assert "Did you mean:" in body
+    link = unescape(re.search(r'class="suggestion">[^<]*<a href="([^"]*)"', body).group(1))
+    assert parse_qs(urlsplit(link).query)["q"] == [meant]
+    assert "titles found" in client.get(link).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed", ["river", "qzxwv", "中国图书"])
+def test_no_suggestion_for_good_or_hopeless_words(client, catalogue, typed):
+    body = client.get("/search", query_string={"q": typed, "lang": "en"}).get_data(as_text=True)
+    assert "Did you mean:" not in body
+
+
+def test_language_chosen_by_argument_is_kept_by_the_search_form(client, catalogue):
+    first = client.get("/search?q=river&lang=en")
+    assert "lang=en" in first.headers["Set-Cookie"]
+    assert 'name="lang" value="en"' in first.get_data(as_text=True)
+    # The next search (the form, or a link without ?lang) stays in English.
+    assert 'lang="en"' in client.get("/search?q=library").get_data(as_text=True)[:200]
+
+
+def test_chosen_filters_survive_a_new_search_from_the_form(client, catalogue):
+    # ytu holds one of the "library" titles; filtered to Penglai nothing matches, so the
+    # facet lists cannot show the chosen value: the form must still send it.
+    body = client.get("/search?q=library&f=member:penglai-pl&f=language:chi").get_data(as_text=True)
+    form = body.split('class="search-page"')[1].split("</form>")[0]
+    sent = set(re.findall(r'name="f" value="([^"]*)"', form))
+    assert {"member:penglai-pl", "language:chi"} <= sent

@@ -1,0 +1,248 @@
+"""Load-test the reader results page: gunicorn serving the app, Debian's wrk driving it.
+
+    python benchmarks/web.py --clusters 100000 [--workers 2] [--threads 4] [--duration 20]
+
+Prints one JSON object (requests_per_s, p50/p90/p99 latency, errors, workers, threads, index
+size). The synthetic index comes from benchmarks/search.py's seeded generator and is built once
+under ``--root`` (default /tmp/web-bench-<clusters>) and reused by later runs. The instance there
+holds the demo alliance's members (SQLite) and the index; gunicorn serves ``web:create_app()``.
+The request mix is a fixed list of realistic results-page URLs (English terms, CJK words,
+facet-filtered, page 2, advanced fields, a home library chosen); wrk cycles through it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from search.backends.tantivy import TantivyBackend  # noqa: E402
+
+
+def _load_search_benchmark():
+    """Load benchmarks/search.py (its name clashes with the ``search`` package)."""
+    spec = importlib.util.spec_from_file_location("bench_search", ROOT / "benchmarks/search.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+Generator = _load_search_benchmark().Generator
+
+WRK = "/usr/bin/wrk"
+LUA = """
+local paths = {}
+for line in io.lines(os.getenv("WEB_BENCH_URLS")) do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write("JSON ", string.format(
+    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, '
+    .. '"max_us": %d, "non_2xx": %d, "socket_errors": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def prepare_instance(root: Path, clusters: int, members: int) -> Path:
+    """Return the instance folder under ``root``, building the index and database if missing."""
+    instance = root / "instance"
+    marker = root / f"built-v2-{clusters}-{members}"
+    if marker.exists():
+        return instance
+    shutil.rmtree(root, ignore_errors=True)
+    (instance / "search").mkdir(parents=True)
+    gen = Generator(members)
+    backend = TantivyBackend(instance / "search" / "tantivy")
+    try:
+        backend.rebuild(placed(gen.doc(n)) for n in range(clusters))
+    finally:
+        backend.close()
+    _import_members(instance)
+    marker.write_text("ok\n", encoding="utf-8")
+    return instance
+
+
+def placed(doc: dict) -> dict:
+    """Give each holding its library's coordinates (spread over the demo city), like real ones."""
+    for holding in doc["holdings"]:
+        n = int(holding["member"][1:])
+        holding["latitude"] = 37.35 + (n * 37 % 100) / 250
+        holding["longitude"] = 121.10 + (n * 61 % 100) / 150
+    return doc
+
+
+def _import_members(instance: Path) -> None:
+    """Create the instance database and import the demo alliance's members and districts."""
+    env = {**os.environ, "FEDERATION_INSTANCE_PATH": str(instance), "PYTHONPATH": str(ROOT)}
+    for command in (["db", "upgrade"], ["members", "import"]):
+        subprocess.run(
+            [sys.executable, "-m", "federation.cli", *command], env=env, check=True, cwd=ROOT
+        )
+
+
+def request_mix(members: int, count: int) -> list[str]:
+    """Return results-page paths: terms, CJK words, facet filters, page 2, fields, a home."""
+    gen = Generator(members, seed=23)
+    rng = random.Random(5)
+    en = rng.choices(gen.en_words, cum_weights=gen.en_cw, k=count)
+    zh = rng.choices(gen.zh_words, cum_weights=gen.zh_cw, k=count)
+    shapes = [
+        lambda i: {"q": en[i]},
+        lambda i: {"q": zh[i]},
+        lambda i: {"q": en[i], "f": [f"member:{gen.members[i % 20]}", "language:eng"]},
+        lambda i: {"q": zh[i], "page": 2},
+        lambda i: {"q": zh[i][:1] + en[i], "f": ["format:book"], "sort": "year_desc"},
+        lambda i: {"title": en[i], "year_from": 1990, "year_to": 2025},
+        lambda i: {"q": en[i], "f": [f"region:d{i % 16:02d}"], "page": 2},
+        lambda i: {"q": zh[i], "home": "ytlib"},
+    ]
+    return ["/search?" + urlencode(shapes[i % len(shapes)](i), doseq=True) for i in range(count)]
+
+
+def free_port() -> int:
+    """Return a free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(instance: Path, port: int, workers: int, threads: int) -> subprocess.Popen:
+    """Start gunicorn on ``port`` serving the app of ``instance``; wait until it answers."""
+    env = {**os.environ, "FEDERATION_INSTANCE_PATH": str(instance), "PYTHONPATH": str(ROOT)}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    cmd = [str(gunicorn), "-w", str(workers), "--threads", str(threads), "-b",
+           f"127.0.0.1:{port}", "--log-level", "warning", "web:create_app()"]  # fmt: skip
+    with open(instance.parent / "gunicorn.log", "ab") as log:
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True, stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/search?q=data", timeout=5):
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    stop(proc)
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop gunicorn and its workers (its own process group)."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def server_cpu_s(master: int) -> float:
+    """Return the CPU seconds (user + system) used so far by gunicorn's master and workers."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if master in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def run_wrk(port: int, urls: list[str], duration: int, connections: int) -> dict:
+    """Drive the server with wrk over ``urls`` and return wrk's summary as a dict."""
+    with tempfile.TemporaryDirectory() as tmp:
+        lua, listing = Path(tmp) / "mix.lua", Path(tmp) / "urls.txt"
+        lua.write_text(LUA, encoding="utf-8")
+        listing.write_text("\n".join(urls) + "\n", encoding="utf-8")
+        cmd = [WRK, "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
+               "-s", str(lua), f"http://127.0.0.1:{port}"]  # fmt: skip
+        out = subprocess.run(
+            cmd,
+            env={**os.environ, "WEB_BENCH_URLS": str(listing)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("JSON "))
+    return json.loads(line[5:])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the load test and print its JSON figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clusters", type=int, default=100_000)
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--root", help="folder for the instance (default /tmp/web-bench-N)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--urls", type=int, default=400)
+    args = parser.parse_args(argv)
+    root = Path(args.root or f"/tmp/web-bench-{args.clusters}")
+    started = time.perf_counter()
+    instance = prepare_instance(root, args.clusters, args.members)
+    prepare_s = time.perf_counter() - started
+    port = free_port()
+    proc = start_gunicorn(instance, port, args.workers, args.threads)
+    try:
+        urls = request_mix(args.members, args.urls)
+        run_wrk(port, urls[:50], 3, args.connections)  # warm-up: caches, page cache, JIT-less
+        load_before = os.getloadavg()[0]
+        cpu_before = server_cpu_s(proc.pid)
+        figures = run_wrk(port, urls, args.duration, args.connections)
+        cpu_ms = (server_cpu_s(proc.pid) - cpu_before) * 1000 / max(figures["requests"], 1)
+    finally:
+        stop(proc)
+    index = instance / "search" / "tantivy"
+    print(json.dumps({
+        "requests_per_s": round(figures["requests"] / (figures["duration_us"] / 1e6), 1),
+        "p50_ms": round(figures["p50_us"] / 1000, 1),
+        "p90_ms": round(figures["p90_us"] / 1000, 1),
+        "p99_ms": round(figures["p99_us"] / 1000, 1),
+        "max_ms": round(figures["max_us"] / 1000, 1),
+        "requests": figures["requests"],
+        "non_2xx": figures["non_2xx"],
+        "socket_errors": figures["socket_errors"],
+        # CPU the server spent per request: steadier than req/s on a shared machine, and
+        # cpus * 1000 / it bounds what an otherwise idle machine could serve.
+        "server_cpu_ms_per_request": round(cpu_ms, 2),
+        "idle_machine_bound_rps": round((os.cpu_count() or 1) * 1000 / cpu_ms) if cpu_ms else None,
+        "workers": args.workers,
+        "threads": args.threads,
+        "connections": args.connections,
+        "duration_s": args.duration,
+        "clusters": args.clusters,
+        "index_mb": round(sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) / 1e6),
+        "prepare_s": round(prepare_s, 1),
+        "cpus": os.cpu_count(),
+        "load_avg_before": round(load_before, 2),
+        "load_avg_after": round(os.getloadavg()[0], 2),
+    }))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
