@@ -763,10 +763,15 @@ def restore_command(ctx: Context, path: str, yes: bool) -> None:
     click.echo(f"Search index rebuilt: {written} cluster documents.")
 
 
-from federation.cli_stats import costs, stats  # noqa: E402  (they need the group above)
+if __name__ != "__main__":
+    from federation.cli_stats import costs, stats  # noqa: E402  (they need the group above)
 
-main.add_command(stats)
-main.add_command(costs)
+    main.add_command(stats)
+    main.add_command(costs)
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # Run the package module, not this __main__ copy: the command modules above import
+    # federation.cli, and two copies of it would import each other half-built.
+    from federation.cli import main as package_main
+
+    package_main()

@@ -102,6 +102,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("HOST", str, "127.0.0.1", "Address the web server listens on."),
     Setting("PORT", int, 5000, "Port the web server listens on."),
+    Setting(
+        "PROXY_HOPS",
+        int,
+        0,
+        "Reverse proxies in front of the web application that set X-Forwarded-For/-Proto/-Host "
+        "(0: clients connect directly). Set it only when such a proxy is there, or clients "
+        "could forge their address.",
+    ),
     Setting("LOG_LEVEL", str, "INFO", "Logging level.", ("DEBUG", "INFO", "WARNING", "ERROR")),
     Setting(
         "HARVEST_TIMEOUT", float, 30.0, "Seconds to wait for one OAI-PMH response before retrying."

@@ -15,6 +15,11 @@ def error_body(code: str, message: str, details: object | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def wants_json() -> bool:
+    """Tell whether the client should get the JSON error shape rather than a page."""
+    return _wants_json()
+
+
 def _wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True

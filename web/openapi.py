@@ -67,7 +67,7 @@ OPERATIONS: dict[str, tuple[str, str, type | None, type, tuple[int, ...]]] = {
 
 FAILURES = {
     400: "a parameter is wrong; the message says what to fix",
-    401: "sign in first",
+    401: "sign in first, or the API token sent is unknown or revoked",
     403: "your role may not read this",
     404: "no such record (merged or withdrawn)",
     429: "too many requests from this client; see Retry-After",
@@ -78,8 +78,12 @@ DESCRIPTION = (
     "Read-only JSON API of the library alliance's union catalogue. Every failure answers "
     '`{"error": {"code", "message", "details"}}`. Requests are limited per client '
     "(see the X-RateLimit-* headers). Harvested metadata is returned as catalogued: "
-    "escape it before putting it in HTML."
+    "escape it before putting it in HTML. Reading needs no account; a member system may "
+    "send its API token as `Authorization: Bearer fed_...` (made by a member administrator, "
+    "read or write, revocable) to act as that member."
 )
+# Optional everywhere: anonymous reading is allowed, and a token identifies a member system.
+SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer"}}
 
 
 def build_spec(server_url: str | None = None) -> dict[str, Any]:
@@ -93,6 +97,8 @@ def build_spec(server_url: str | None = None) -> dict[str, Any]:
         servers=[{"url": server_url or _server_url()}],
     )
     spec.components.schema("Error", schema=schemas.ErrorSchema)
+    for name, scheme in SECURITY_SCHEMES.items():
+        spec.components.security_scheme(name, scheme)
     for path, row in OPERATIONS.items():
         spec.path(path=path, operations={"get": _operation(*row)})
     return spec.to_dict()
@@ -123,10 +129,10 @@ def _operation(
     responses: dict[str, Any] = {
         "200": {"description": "OK", "content": {"application/json": {"schema": answer}}}
     }
-    for code in failures:
+    for code in sorted({*failures, 401}):
         responses[str(code)] = {
             "description": FAILURES[code],
             "content": {"application/json": {"schema": "Error"}},
         }
     return {"operationId": op_id, "summary": summary, "parameters": parameters,
-            "responses": responses}  # fmt: skip
+            "responses": responses, "security": [{}, {"bearerAuth": []}]}  # fmt: skip

@@ -2,7 +2,8 @@
 
 A fixed window per client address: simple, and enough to stop one harvester or script from
 starving readers. The counts live in the process, so with N gunicorn workers a client gets up
-to N times the limit; a shared store is for when accounts and API keys arrive.
+to N times the limit. Calls with an API token are counted per token; failed sign-ins are
+throttled separately, in the database (federation.accounts.throttle).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 
-from web.errors import error_body
+from web.errors import error_body, wants_json
 
 # (requests, seconds) per client; tests lower them through app.config["RATE_LIMITS"].
 DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
@@ -22,6 +23,7 @@ DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
     "sru": (60, 60),
     "oai": (60, 60),
     "account": (30, 60),  # sign-in pages; failed passwords are also throttled per user name
+    "search": (600, 60),  # reader search and record pages: generous, a campus shares one address
 }
 _MAX_CLIENTS = 50_000  # forget finished windows past this many tracked clients
 
@@ -59,7 +61,9 @@ def _check(bucket: str) -> tuple[Response, int] | None:
     allowed, seconds = limits(app)[bucket]
     windows = app.extensions.setdefault("federation.ratelimit", _Windows())
     now = time.time()
-    count, reset = windows.hit((bucket, request.remote_addr or "-"), seconds, now)
+    # A member system calling with its API token is counted by token, not by address.
+    client = g.get("rate_key") or request.remote_addr or "-"
+    count, reset = windows.hit((bucket, client), seconds, now)
     g.rate_limit = (allowed, max(0, allowed - count), reset)
     if count <= allowed:
         return None
@@ -70,7 +74,11 @@ def _check(bucket: str) -> tuple[Response, int] | None:
         f"wait {wait} seconds and slow down",
         {"limit": allowed, "seconds": seconds, "retry_after": wait},
     )
-    response = jsonify(body)
+    if wants_json():
+        response = jsonify(body)
+    else:
+        page = render_template("error.html", status=429, message=body["error"]["message"])
+        response = current_app.response_class(page, mimetype="text/html")
     response.headers["Retry-After"] = str(wait)
     return response, 429
 

@@ -23,6 +23,7 @@ from web.identity import set_actor_loader
 
 log = logging.getLogger("federation.web.security")
 
+SESSION_LIFETIME = timedelta(hours=8)  # a working day; then sign in again
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -101,6 +102,7 @@ def load_actor() -> Actor | None:
         if actor is None:
             abort(401, description="The API token is unknown or revoked.")
         g.bearer = True
+        g.rate_key = "token:" + token.split("_")[1]  # its public prefix: one member system
         return actor
     user_id = session.get("uid")
     if user_id is None:
@@ -214,6 +216,8 @@ def _add_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if response.status_code == 401 and _bearer() is not None:
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'  # RFC 6750
     if g.get("actor") is not None:
         # Pages for a signed-in person must not be kept by shared caches or the back button.
         response.headers["Cache-Control"] = "no-store"
@@ -222,11 +226,21 @@ def _add_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Install the sessions, the actor loader, CSRF, the permission check and the headers."""
+    hops = app.config.get("FEDERATION_PROXY_HOPS", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Rate limits, sign-in throttling and Secure cookies need the client's own address/scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.session_interface = SessionInterface()
-    app.config.setdefault("SESSION_COOKIE_NAME", "federation_session")
+    # Flask's config has defaults for all of these: assign, do not setdefault.
+    app.config["SESSION_COOKIE_NAME"] = "federation_session"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
+    # Forms are small: a few fields. Bodies as a whole are capped by MAX_CONTENT_LENGTH.
+    app.config["MAX_FORM_MEMORY_SIZE"] = 64 * 1024
+    app.config["MAX_FORM_PARTS"] = 100
     app.before_request(_refuse_undeclared)
     set_actor_loader(app, load_actor)
     app.before_request(_check_csrf)  # after the loader: bearer calls are exempt

@@ -44,9 +44,7 @@ def seed_demo_accounts(session: Session, settings: dict[str, Any]) -> list[DemoA
         user = find_user(session, username)
         if user is None:
             card = cipher.seal(DEMO_CARD) if role is Role.READER else None
-            create_user(
-                session, username, password, role, member, purpose, card, created_by="demo"
-            )
+            create_user(session, username, password, role, member, purpose, card, created_by="demo")
         else:
             enable_user(session, user)
             set_password(session, user, password)

@@ -12,19 +12,33 @@ _hasher = PasswordHasher()
 
 
 class PasswordProblem(ValueError):
-    """A new password does not meet the rules; the message says which one."""
+    """A new password does not meet the rules; the message says which one.
+
+    ``code`` and ``params`` let an interface say the same in the reader's language.
+    """
+
+    def __init__(self, message: str, code: str = "", **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def check_new_password(password: str, username: str = "") -> None:
     """Raise :class:`PasswordProblem` unless ``password`` is acceptable as a new password."""
     if len(password) < MIN_LENGTH:
-        raise PasswordProblem(f"a password needs at least {MIN_LENGTH} characters")
+        raise PasswordProblem(
+            f"a password needs at least {MIN_LENGTH} characters", "password_short", n=MIN_LENGTH
+        )
     if len(password) > MAX_LENGTH:
-        raise PasswordProblem(f"a password may have at most {MAX_LENGTH} characters")
+        raise PasswordProblem(
+            f"a password may have at most {MAX_LENGTH} characters", "password_long", n=MAX_LENGTH
+        )
     if username and password.strip().lower() == username.strip().lower():
-        raise PasswordProblem("a password must not be the user name")
+        raise PasswordProblem("a password must not be the user name", "password_is_name")
     if len(set(password)) < 4:
-        raise PasswordProblem("a password needs at least 4 different characters")
+        raise PasswordProblem(
+            "a password needs at least 4 different characters", "password_plain", n=4
+        )
 
 
 def hash_password(password: str) -> str:

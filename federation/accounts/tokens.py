@@ -48,7 +48,9 @@ def create_token(
         raise AccountError(f"no member with code {member_code!r}")
     name = name.strip()
     if not name or len(name) > 100:
-        raise AccountError("a token needs a name of 1–100 characters (what system uses it)")
+        raise AccountError(
+            "a token needs a name of 1–100 characters (what system uses it)", "token_name"
+        )
     prefix = secrets.token_hex(6)
     secret = f"{PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiToken(

@@ -19,7 +19,15 @@ SIGN_IN_FAILED = "The user name or password is wrong, or the account is disabled
 
 
 class AccountError(ValueError):
-    """An account operation cannot be done; the message says why in one line."""
+    """An account operation cannot be done; the message says why in one line.
+
+    ``code`` and ``params`` let an interface say the same in the reader's language.
+    """
+
+    def __init__(self, message: str, code: str = "", **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class SignInThrottled(AccountError):
@@ -66,14 +74,15 @@ def create_user(
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise AccountError(
-            "a user name has 2–64 characters: lower-case letters, digits, '.', '_' or '-'"
+            "a user name has 2–64 characters: lower-case letters, digits, '.', '_' or '-'",
+            "name_format",
         )
     kind = _role(role)
     if kind is Role.SYSTEM:
         raise AccountError("the system role is not an account")
     code = _check_member(session, kind, member_code)
     if find_user(session, username) is not None:
-        raise AccountError(f"the user name {username!r} is taken")
+        raise AccountError(f"the user name {username!r} is taken", "name_taken", name=username)
     _check_password(password, username)
     user = User(
         username=username,
@@ -96,7 +105,7 @@ def _check_password(password: str, username: str) -> None:
     try:
         passwords.check_new_password(password, username)
     except passwords.PasswordProblem as exc:
-        raise AccountError(str(exc)) from None
+        raise AccountError(str(exc), exc.code, **exc.params) from None
 
 
 def find_user(session: Session, username: str) -> User | None:

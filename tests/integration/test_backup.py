@@ -157,3 +157,42 @@ def test_an_sqlite_backup_is_not_restored_into_postgresql(db, runner, tmp_path):
     assert (
         result.exit_code == 2 and "sqlite backup but this instance uses postgresql" in result.output
     )
+
+
+def _sqlite_only():
+    if os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("SQLite backups restore into SQLite instances")
+
+
+def test_an_older_backup_is_migrated_to_the_newest_schema(db, runner, tmp_path):
+    _sqlite_only()
+    old = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    old.upgrade("0006")  # before accounts existed
+    with old.session() as s:
+        import_alliance(s, load_alliance(DEMO_ALLIANCE))
+    archive = tmp_path / "old.backup"
+    from federation.backup import backup
+
+    backup(old, archive)
+    old.dispose()
+    result = runner.invoke(main, ["restore", "--yes", str(archive)])
+    assert result.exit_code == 0, result.output
+    db.dispose()
+    rows = table_rows(db)
+    assert rows["members"] > 10 and rows["users"] == 0
+    assert db.current_revision() != "0006"
+
+
+def test_a_backup_from_a_newer_version_is_refused_before_anything_changes(db, runner, tmp_path):
+    _sqlite_only()
+    with db.session() as s:
+        import_alliance(s, load_alliance(DEMO_ALLIANCE))
+    before = table_rows(db)
+    newer = Database(f"sqlite:///{tmp_path / 'newer.sqlite3'}")
+    newer.upgrade()
+    with newer.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    newer.dispose()
+    result = runner.invoke(main, ["restore", "--yes", str(tmp_path / "newer.sqlite3")])
+    assert result.exit_code == 2 and "unknown to this version" in result.output
+    assert table_rows(db) == before

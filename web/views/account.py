@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -15,9 +17,9 @@ from web.identity import current_actor, public, requires
 from web.ratelimit import limit_blueprint
 from web.security import end_session, start_session
 
+log = logging.getLogger("federation.web.account")
 bp = Blueprint("account", __name__)
 limit_blueprint(bp, "account")
-
 
 
 def role_label(role: str) -> str:
@@ -30,6 +32,23 @@ def role_label(role: str) -> str:
         "alliance_admin": _("alliance administrator"),
     }
     return labels.get(role, role)
+
+
+def account_message(exc: AccountError) -> str:
+    """Say an account error in the reader's language (the English text when not translated)."""
+    messages = {
+        "password_short": _("a password needs at least %(n)d characters"),
+        "password_long": _("a password may have at most %(n)d characters"),
+        "password_is_name": _("a password must not be the user name"),
+        "password_plain": _("a password needs at least %(n)d different characters"),
+        "name_taken": _("the user name %(name)s is taken"),
+        "name_format": _(
+            "a user name has 2–64 characters: lower-case letters, digits, '.', '_' or '-'"
+        ),
+        "token_name": _("a token needs a name of 1–100 characters (what system uses it)"),
+    }
+    template = messages.get(getattr(exc, "code", ""))
+    return template % exc.params if template else str(exc)
 
 
 def _sign_in_page(message: str = "", status: int = 200, username: str = ""):
@@ -61,17 +80,22 @@ def sign_in():
             user = authenticate(s, username, password, address)
             user_id, epoch, change = user.id, user.session_epoch, user.must_change_password
     except SignInThrottled as exc:
+        log.warning("sign-in throttled for %r from %s", username, address)
         page, _status = _sign_in_page(
-            _("Too many failed sign-ins; try again in %(minutes)d minutes.",
-              minutes=exc.retry_after // 60 + 1),
+            _(
+                "Too many failed sign-ins; try again in %(minutes)d minutes.",
+                minutes=exc.retry_after // 60 + 1,
+            ),
             429,
             username,
         )
         return page, 429, {"Retry-After": str(exc.retry_after)}
     except AccountError:
+        log.info("sign-in failed for %r from %s", username, address)
         return _sign_in_page(
             _("The user name or password is wrong, or the account is disabled."), 401, username
         )
+    log.info("signed in: %r from %s", username, address)
     start_session(user_id, epoch)
     if change:
         return redirect(url_for("account.profile"))
@@ -126,7 +150,7 @@ def change_password():
         try:
             set_password(s, user, new)
         except AccountError as exc:
-            why = _("The new password is not accepted: %(why)s", why=str(exc))
+            why = _("The new password is not accepted: %(why)s", why=account_message(exc))
             return _profile_page(why, status=400)
         epoch = user.session_epoch
     # Other sessions of this user end (their epoch is older); this browser stays signed in.

@@ -28,7 +28,7 @@ from federation.roles import MEMBER_SCOPED, Role
 from web import get_db
 from web.i18n import select_locale
 from web.identity import current_actor, requires
-from web.views.account import role_label
+from web.views.account import account_message, role_label
 
 bp = Blueprint("accounts_admin", __name__)
 
@@ -103,8 +103,14 @@ def create_account():
                 audit(s, actor, "change", f"user:{user.id}", "reader card number recorded")
             name = user.username
     except AccountError as exc:
-        return _accounts_page(str(exc), status=400, error=True)
+        return _accounts_page(account_message(exc), status=400, error=True)
     return _accounts_page(_("Account %(name)s created.", name=name))
+
+
+def _audit_reader(session, user: User, detail: str) -> None:
+    """Log changes to a reader's account: reader data is audited, staff accounts are not."""
+    if user.role == Role.READER.value:
+        audit(session, current_actor(), "change", f"user:{user.id}", detail)
 
 
 def _managed_user(session, user_id: int) -> User:
@@ -125,6 +131,7 @@ def reset_account_password(user_id: int):
     with get_db().session() as s:
         user = _managed_user(s, user_id)
         temporary = reset_password(s, user)
+        _audit_reader(s, user, "password reset by an administrator")
         name = user.username
     message = _("New one-time password for %(name)s (shown only now):", name=name)
     return _accounts_page(message, secret=temporary)
@@ -137,6 +144,7 @@ def disable_account(user_id: int):
     with get_db().session() as s:
         user = _managed_user(s, user_id)
         disable_user(s, user)
+        _audit_reader(s, user, "account disabled")
         name = user.username
     return _accounts_page(_("Account %(name)s disabled.", name=name))
 
@@ -148,6 +156,7 @@ def enable_account(user_id: int):
     with get_db().session() as s:
         user = _managed_user(s, user_id)
         enable_user(s, user)
+        _audit_reader(s, user, "account enabled")
         name = user.username
     return _accounts_page(_("Account %(name)s enabled.", name=name))
 
@@ -193,7 +202,7 @@ def create_api_token():
                 created_by=actor.label,
             )
     except AccountError as exc:
-        return _tokens_page(str(exc), status=400, error=True)
+        return _tokens_page(account_message(exc), status=400, error=True)
     message = _("Token for %(name)s created. Copy it now: it is shown only once.", name=issued.name)
     return _tokens_page(message, secret=issued.secret)
 

@@ -33,11 +33,13 @@ from web import get_db
 from web import usage as web_usage
 from web.i18n import select_locale
 from web.identity import public
+from web.ratelimit import limit_blueprint
 from web.usage import usage_buffer
 from web.views.home import TYPE_LABELS
 from web.views.search_export import holding_distance, safe_highlight
 
 bp = Blueprint("search", __name__)
+limit_blueprint(bp, "search")
 
 PAGE_SIZE = 20
 FACET_SIZE = 10

@@ -347,7 +347,11 @@ def _start(settings_overrides) -> tuple[subprocess.Popen, queue.Queue]:
 def _read_until(lines: queue.Queue, text: str) -> list[str]:
     seen = []
     while True:
-        line = lines.get(timeout=WAIT)
+        try:
+            line = lines.get(timeout=WAIT)
+        except queue.Empty:
+            said = "".join(seen)
+            raise AssertionError(f"no {text!r} from the scheduler; it said: {said}") from None
         seen.append(line)
         if text in line:
             return seen

@@ -1,5 +1,8 @@
 """Signing in and out through the real forms, sessions ended by resets, own password changes."""
 
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
 from federation.accounts import disable_user, find_user, reset_password
 from federation.roles import Role
 from tests.support.accounts import PASSWORD, csrf, make_user, sign_in, sign_in_as, sign_out
@@ -45,7 +48,10 @@ def test_session_cookie_is_httponly_and_samesite(app, client):
     make_user(app, Role.COORDINATOR, username="zhao")
     response = sign_in(client, "zhao")
     cookie = next(v for k, v in response.headers.items() if k == "Set-Cookie")
+    assert cookie.startswith("federation_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+    assert timedelta(hours=7) < expires - datetime.now(UTC) <= timedelta(hours=8)
 
 
 def test_cookie_is_secure_off_loopback(app):
@@ -123,3 +129,17 @@ def test_next_goes_back_to_the_page_but_never_off_site(app, client):
     token = csrf(client)
     away = client.post("/sign-in", data={**data, "csrf_token": token, "next": "//evil.example"})
     assert away.headers["Location"] == "/"
+
+
+def test_password_rules_are_told_in_chinese_too(app, client):
+    sign_in_as(client, app, Role.READER, "ytlib")
+    response = client.post(
+        "/account/password?lang=zh_CN",
+        data={
+            "csrf_token": csrf(client),
+            "current_password": PASSWORD,
+            "new_password": "short",
+            "confirm_password": "short",
+        },
+    )
+    assert "密码至少需要 10 个字符" in response.get_data(as_text=True)

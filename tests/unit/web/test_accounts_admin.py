@@ -161,3 +161,18 @@ def test_staff_and_readers_cannot_open_the_pages(app, client):
     sign_in_as(client, app, Role.ILL_STAFF, "ytu")
     assert client.get("/admin/accounts").status_code == 403
     assert client.get("/admin/tokens").status_code == 403
+
+
+def test_changes_to_a_readers_account_are_in_the_audit_log(app, client, ytu_admin, db):
+    reader = make_user(app, Role.READER, "ytu", username="r2027")
+    staff = make_user(app, Role.ILL_STAFF, "ytu", username="ytu.staff")
+    _post(client, f"/admin/accounts/{reader.id}/reset-password")
+    _post(client, f"/admin/accounts/{reader.id}/disable")
+    _post(client, f"/admin/accounts/{staff.id}/disable")
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT actor, subject, detail FROM audit_events")).all()
+    assert [(r.subject, r.detail) for r in rows] == [
+        (f"user:{reader.id}", "password reset by an administrator"),
+        (f"user:{reader.id}", "account disabled"),
+    ]
+    assert all(r.actor.startswith("ytu: ") for r in rows)

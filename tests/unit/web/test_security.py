@@ -93,6 +93,7 @@ def test_api_calls_with_a_bearer_token_need_no_csrf_token_and_act_for_their_memb
     bad = client.post("/api/v1/echo", headers={"Authorization": "Bearer fed_0000_nope"})
     assert bad.status_code == 401
     assert bad.get_json()["error"]["message"] == "The API token is unknown or revoked."
+    assert bad.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
 
 
 def test_oai_pmh_may_be_asked_by_post_without_a_form_token(client):
@@ -108,10 +109,73 @@ def test_a_request_body_over_the_limit_is_refused_cleanly(client):
     assert "Traceback" not in response.get_data(as_text=True)
 
 
+def test_a_form_with_too_many_fields_is_refused_cleanly(client):
+    fields = {f"f{i}": "x" for i in range(150)}
+    response = client.post(
+        "/sign-in",
+        data=fields,
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 413
+
+
 def test_sign_in_is_rate_limited_per_client(settings_overrides, db):
     app = create_app({**settings_overrides})
     app.config["RATE_LIMITS"] = {"account": (3, 60)}
     client = app.test_client()
     codes = [client.get("/sign-in").status_code for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]
+    app.extensions["federation.db"].dispose()
+
+
+def test_api_calls_with_a_token_are_counted_per_token(settings_overrides, db):
+    app = create_app({**settings_overrides})
+    app.config["RATE_LIMITS"] = {"api": (2, 60)}
+    ensure_members(app)
+    with app.extensions["federation.db"].session() as s:
+        one = create_token(s, "ytu", "one", "read").secret
+        two = create_token(s, "ldu", "two", "read").secret
+    client = app.test_client()
+
+    def call(token):
+        return client.get("/api/v1/members", headers={"Authorization": f"Bearer {token}"})
+
+    assert [call(one).status_code for _ in range(3)] == [200, 200, 429]
+    assert call(two).status_code == 200  # same address, another member system
+    app.extensions["federation.db"].dispose()
+
+
+def test_people_over_the_search_limit_get_a_page_not_json(settings_overrides, db):
+    app = create_app({**settings_overrides})
+    app.config["RATE_LIMITS"] = {"search": (1, 60)}
+    client = app.test_client()
+    client.get("/search?q=a", headers={"Accept": "text/html"})
+    response = client.get("/search?q=a&lang=en", headers={"Accept": "text/html"})
+    assert response.status_code == 429 and response.mimetype == "text/html"
+    assert "Retry-After" in response.headers and "<h1>" in response.get_data(as_text=True)
+    app.extensions["federation.db"].dispose()
+
+
+def test_behind_a_proxy_each_client_is_counted_by_its_own_address(settings_overrides, db):
+    app = create_app({**settings_overrides, "PROXY_HOPS": 1})
+    app.config["RATE_LIMITS"] = {"account": (1, 60)}
+    client = app.test_client()
+
+    def visit(address):
+        return client.get("/sign-in", headers={"X-Forwarded-For": address}).status_code
+
+    assert [visit("198.51.100.1"), visit("198.51.100.1"), visit("198.51.100.2")] == [200, 429, 200]
+    app.extensions["federation.db"].dispose()
+
+
+def test_without_a_proxy_setting_forwarded_addresses_are_ignored(settings_overrides, db):
+    app = create_app({**settings_overrides})
+    app.config["RATE_LIMITS"] = {"account": (1, 60)}
+    client = app.test_client()
+    codes = [
+        client.get("/sign-in", headers={"X-Forwarded-For": a}).status_code
+        for a in ("198.51.100.1", "198.51.100.2")
+    ]
+    assert codes == [200, 429]  # a client cannot dodge the limit by inventing addresses
     app.extensions["federation.db"].dispose()
