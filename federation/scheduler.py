@@ -42,6 +42,13 @@ DEFAULT_RECONCILE_SCHEDULE = "0 5 * * sun"
 # later than that it waits for its next time (an incremental harvest then catches up).
 MISFIRE_GRACE_SECONDS = 6 * 3600
 DEFAULT_WORKERS = 8
+# Alliance-wide jobs of other areas (id, "module:function" called without arguments, schedule in
+# the alliance's time zone). Their state lives in the database, so a restart loses nothing.
+FIXED_JOBS: tuple[tuple[str, str, str], ...] = (
+    ("ill:timers", "ill.tasks:timers_job", "every 1m"),  # ILL deadlines, due dates, recalls
+    ("ill:stats", "ill.tasks:stats_job", "every 5m"),  # lenders' fill rate, speed, balance
+    ("ill:retention", "ill.tasks:retention_job", "15 3 * * *"),  # erase old reader data
+)
 
 
 class SchedulerError(Exception):
@@ -216,6 +223,35 @@ def _same_trigger(a: Any, b: Any) -> bool:
     return str(a) == str(b)
 
 
+def sync_fixed_jobs(
+    scheduler: BaseScheduler, time_zone: str, jobs: Iterable[tuple[str, str, str]] = FIXED_JOBS
+) -> list[str]:
+    """Add the alliance-wide jobs missing from the store (or stored with another schedule).
+
+    A job already stored as planned is left alone, keeping its next run time across restarts.
+    """
+    stored = {job.id: job for job in scheduler.get_jobs()}
+    added = []
+    for job_id, func, schedule in jobs:
+        trigger = schedule_trigger(schedule, time_zone)
+        name = f"{job_id} ({schedule})"
+        job = stored.get(job_id)
+        if job is not None and job.func_ref == func and job.name == name:
+            continue
+        scheduler.add_job(
+            func,
+            trigger=trigger,
+            id=job_id,
+            name=name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        )
+        added.append(job_id)
+    return added
+
+
 @dataclass(frozen=True)
 class JobLine:
     """One job as `federation scheduler --list` shows it."""
@@ -316,6 +352,8 @@ def run_scheduler(
         store = open_store(db, alliance.time_zone)
         try:
             echo(f"Jobs: {sync_jobs(store, plan).summary()}.")
+            fixed = sync_fixed_jobs(store, alliance.time_zone)
+            echo(f"Alliance-wide jobs: {', '.join(fixed) or 'none'} added or changed.")
             for line in describe_jobs(store, plan, alliance.time_zone):
                 echo("  " + line.render())
         finally:

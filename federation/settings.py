@@ -126,6 +126,55 @@ SETTINGS: tuple[Setting, ...] = (
         60.0,
         "Longest wait in seconds between two retries, Retry-After included.",
     ),
+    Setting(
+        "ILL_PEER_SECRETS",
+        str,
+        "",
+        "Shared secrets of members that run their own ISO 18626 system, as code=secret pairs "
+        "separated by commas; a peer sends its secret as Authorization: Peer <secret>, and the "
+        "platform sends it on every message to that peer.",
+    ),
+    Setting(
+        "ILL_PEER_TIMEOUT", float, 10.0, "Seconds to wait for a peer's ISO 18626 confirmation."
+    ),
+    Setting(
+        "ILL_PEER_MAX_RETRIES",
+        int,
+        3,
+        "Retries of one outgoing ISO 18626 message (timeouts, connection errors, 429, 5xx).",
+    ),
+)
+
+SETTINGS += (
+    Setting(
+        "ILL_RUSH_HOURS",
+        float,
+        4.0,
+        "Business hours a lender has to answer a Rush ILL request (at most its own deadline).",
+    ),
+    Setting(
+        "ILL_EXPRESS_HOURS",
+        float,
+        8.0,
+        "Business hours a lender has to answer an Express ILL request (Normal: its own deadline).",
+    ),
+    Setting(
+        "ILL_RECALL_AFTER_DAYS", int, 14, "Days an ILL loan may be overdue before it is recalled."
+    ),
+    Setting("ILL_MAX_RENEWALS", int, 1, "Renewals an ILL loan may have."),
+    Setting(
+        "MAIL_BACKEND",
+        str,
+        "console",
+        "How ILL notices are e-mailed: console (written to the log) or smtp.",
+        ("console", "smtp"),
+    ),
+    Setting("MAIL_FROM", str, "ill@localhost", "Sender address of ILL notice e-mails."),
+    Setting("SMTP_HOST", str, "localhost", "SMTP server for MAIL_BACKEND smtp."),
+    Setting("SMTP_PORT", int, 25, "Port of the SMTP server."),
+    Setting("SMTP_USER", str, "", "SMTP user name; empty sends without logging in."),
+    Setting("SMTP_PASSWORD", str, "", "SMTP password."),
+    Setting("SMTP_STARTTLS", bool, False, "Use STARTTLS with the SMTP server."),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

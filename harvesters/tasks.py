@@ -4,6 +4,10 @@ Each job loads the settings and the alliance file afresh (so an edited endpoint 
 used at the next run), builds its own database connection, calls one service and logs
 one line. A harvest failure is recorded on its run by the service; here a job only logs.
 
+After each run, what it changed in the record store is re-clustered and written to the
+search index (``index_harvested``), so readers find a harvested title without waiting for a
+rebuild. A failure there is logged; the index queue keeps the clusters for the next pass.
+
 When another run of the member holds its lock (the weekly reconciliation firing while the
 nightly harvest runs, or a harvest started by hand), the job waits for it, up to LOCK_WAIT
 seconds, instead of skipping a week.
@@ -24,6 +28,7 @@ from harvesters.errors import HarvestLocked
 log = logging.getLogger(__name__)
 
 Service = Callable[..., object]  # (db, member, *, settings) -> RunSummary
+After = Callable[[Database, dict[str, Any], Any], None]  # (db, settings, summary)
 LOCK_WAIT = 3 * 3600.0  # seconds a job waits for another run of its member to finish
 LOCK_POLL = 60.0  # seconds between two attempts to take the member's lock
 
@@ -32,14 +37,14 @@ def harvest_job(member_code: str) -> None:
     """Harvest one member incrementally (the body of job ``harvest:<member>``)."""
     from harvesters.services import harvest_member
 
-    run_service("harvest", member_code, harvest_member)
+    run_service("harvest", member_code, harvest_member, after=index_harvested)
 
 
 def reconcile_job(member_code: str) -> None:
     """Reconcile one member's deletions with ListIdentifiers (job ``reconcile:<member>``)."""
     from harvesters.services import reconcile_member
 
-    run_service("reconcile", member_code, reconcile_member)
+    run_service("reconcile", member_code, reconcile_member, after=index_harvested)
 
 
 def run_service(
@@ -49,8 +54,12 @@ def run_service(
     *,
     lock_wait: float = LOCK_WAIT,
     sleep: Callable[[float], None] = time.sleep,
+    after: After | None = None,
 ) -> None:
-    """Load settings and alliance, call ``service(db, member, settings=...)``, log the outcome."""
+    """Load settings and alliance, call ``service(db, member, settings=...)``, log the outcome.
+
+    ``after(db, settings, summary)`` runs once the service returned (the index update).
+    """
     loaded = _load(what, member_code)
     if loaded is None:
         return
@@ -63,12 +72,38 @@ def run_service(
             lock_wait,
             sleep,
         )
+        _log_summary(summary)
+        if after is not None:
+            after(db, settings, summary)
     except HarvestLocked as exc:
         log.warning("%s of %s skipped after waiting %.0f s: %s", what, member_code, lock_wait, exc)
-        return
     finally:
         db.dispose()
-    _log_summary(summary)
+
+
+def index_harvested(db: Database, settings: dict[str, Any], summary) -> None:
+    """Re-cluster the records a run changed and write their clusters to the search index."""
+    from search.backends import backend_from_settings
+    from search.indexing import index_changes_since
+    from search.interfaces import SearchBackendError
+
+    if summary.started_at is None:  # the run never started: nothing changed
+        return
+    try:
+        backend = backend_from_settings(settings)
+        try:
+            report = index_changes_since(db, backend, summary.started_at)
+        finally:
+            backend.close()
+    except SearchBackendError as exc:
+        # The re-clustering committed its queue first: `federation index update` (or the
+        # next run) writes what is missing.
+        log.error("index update after %s of %s failed: %s", summary.kind, summary.member_code, exc)
+        return
+    log.info(
+        "index after %s of %s: %d cluster(s) written, %d removed",
+        summary.kind, summary.member_code, report.upserted, report.deleted,
+    )  # fmt: skip
 
 
 def _load(what: str, member_code: str) -> tuple[dict[str, Any], Member] | None:

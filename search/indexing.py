@@ -10,7 +10,7 @@ document twice is harmless (an upsert by cluster id).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +21,7 @@ from federation.db import Database
 from federation.models import Cluster, IndexQueue, utcnow
 from search.dedup.services import (
     ClusterChanges,
+    all_cluster_documents,
     cluster_documents,
     rebuild_clusters,
     recluster_since,
@@ -108,14 +109,6 @@ def index_changes_since(
     return drain_queue(db, backend, progress=progress)
 
 
-def _all_documents(db: Database, batch_size: int) -> Iterator[dict]:
-    with db.session() as session:
-        ids = list(session.scalars(select(Cluster.id).order_by(Cluster.id)))
-    for start in range(0, len(ids), batch_size):
-        with db.session() as session:
-            yield from cluster_documents(session, ids[start : start + batch_size])
-
-
 def rebuild_index(
     db: Database,
     backend: SearchBackend,
@@ -130,9 +123,11 @@ def rebuild_index(
     the queue entries it covers are dropped (entries queued during the rebuild stay).
     """
     started = utcnow()
+    records: dict | None = None
     if recluster:
+        records = {}  # kept from the re-clustering: the documents need not read them again
         with db.session() as session:
-            rebuild_clusters(session)
+            rebuild_clusters(session, keep_records=records)
     with db.session() as session:
         total = session.scalar(select(func.count()).select_from(Cluster)) or 0
 
@@ -140,7 +135,10 @@ def rebuild_index(
         if progress:
             progress(done, total)
 
-    written = backend.rebuild(_all_documents(db, batch_size), progress=counted)
+    # One read transaction for the whole pass: memberships are streamed, not paged.
+    with db.session() as session:
+        docs = all_cluster_documents(session, records, batch_size)
+        written = backend.rebuild(docs, progress=counted)
     with db.session() as session:
         session.execute(delete(IndexQueue).where(IndexQueue.enqueued_at <= started))
     return written

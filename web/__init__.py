@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("federation").setLevel(settings["LOG_LEVEL"])
 
     from web import errors, i18n, security
+    from web import ill as ill_web
     from web.views import (
         account,
         accounts_admin,
@@ -33,6 +34,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         api,
         feedback,
         home,
+        ill,
+        ill_api,
+        ill_reader,
+        iso18626,
         oai,
         reports,
         sru,
@@ -61,6 +66,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(stats_costs.bp, url_prefix="/stats/costs")  # cost sharing (issue 7)
     app.register_blueprint(account.bp)  # /sign-in, /sign-out, /account
     app.register_blueprint(accounts_admin.bp, url_prefix="/admin")  # /admin/accounts, /tokens
+    ill_web.init_app(app)  # the ILL broker's context (alliance, reader-data cipher, mailer)
+    app.register_blueprint(ill_api.bp, url_prefix="/api/v1/ill")
+    app.register_blueprint(ill.bp, url_prefix="/ill")  # staff queues, detail, pick list, slips
+    app.register_blueprint(ill_reader.bp, url_prefix="/ill")  # a reader's own requests
+    iso18626.init_app(app)  # /iso18626: ISO 18626 with members' own systems (after ill_web)
     security.check_declared(app)  # refuse to start with a view that declares no permission
     return app
 

@@ -147,6 +147,7 @@ def run_demo(ctx, port: int, seed: int, check_only: bool) -> None:
         click.echo("Harvesting every member over OAI-PMH:")
         harvest_demo(ctx, echo=click.echo)
         _index_demo(ctx)
+        _simulate_ill(ctx, alliance, seed)
     except BaseException:
         endpoints.stop()
         raise
@@ -182,6 +183,22 @@ def _index_demo(ctx) -> None:
     click.echo(
         f"Indexed {written} clusters (one per edition across members) "
         f"in {time.perf_counter() - started:.1f} s."
+    )
+
+
+def _simulate_ill(ctx, alliance: Alliance, seed: int) -> None:
+    """Seed a simulated year of ILL traffic (once per instance; labelled simulated)."""
+    from ill.context import context_from_settings
+    from ill.simulate import already_simulated, simulate_year
+
+    with ctx.db.session() as session:
+        if already_simulated(session):
+            return
+    started = time.perf_counter()
+    made = simulate_year(ctx.db, context_from_settings(ctx.settings, alliance), seed=seed)
+    click.echo(
+        f"Simulated a year of ILL traffic: {made} requests, labelled simulated "
+        f"({time.perf_counter() - started:.1f} s)."
     )
 
 

@@ -101,6 +101,9 @@ def build_spec(server_url: str | None = None) -> dict[str, Any]:
         spec.components.security_scheme(name, scheme)
     for path, row in OPERATIONS.items():
         spec.path(path=path, operations={"get": _operation(*row)})
+    from web.openapi_ill import add_ill_paths
+
+    add_ill_paths(spec)
     return spec.to_dict()
 
 

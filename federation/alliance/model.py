@@ -235,6 +235,7 @@ class LenderRanking:
     turnaround: float = 0.2
     fee: float = 0.15
     fairness: float = 0.1
+    availability: float = 0.2  # a copy on the shelf rather than on loan
 
     def normalised(self) -> dict[str, float]:
         """Return the weights scaled to sum to 1."""

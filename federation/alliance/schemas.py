@@ -352,6 +352,7 @@ class LenderRankingSchema(StrictSchema):
     turnaround = fields.Float(validate=at_least(0, "a weight"), load_default=0.2)
     fee = fields.Float(validate=at_least(0, "a weight"), load_default=0.15)
     fairness = fields.Float(validate=at_least(0, "a weight"), load_default=0.1)
+    availability = fields.Float(validate=at_least(0, "a weight"), load_default=0.2)
 
     @validates_schema
     def check_positive(self, data: dict, **kwargs: Any) -> None:

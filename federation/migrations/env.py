@@ -6,6 +6,7 @@ import federation.accounts.models  # noqa: F401  (users, API tokens, sign-in att
 import federation.costs.models  # noqa: F401  (cost sharing, issue 7)
 import federation.models  # noqa: F401  (registers the tables on Base.metadata)
 import federation.stats.models  # noqa: F401  (usage roll-ups, issue 7)
+import ill.models  # noqa: F401  (the ILL broker's tables)
 from federation.db import Base, make_engine
 
 config = context.config

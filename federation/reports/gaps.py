@@ -173,6 +173,12 @@ def _sentence(
         word_en = "below" if metric.higher_is_better else "above"
         word_zh = "低于" if metric.higher_is_better else "高于"
         return f"{en}, {word_en} the target of {r}", f"{zh}，{word_zh}目标值{r}"
+    if not metric.higher_is_better and ref:  # more is worse: say how many times the median
+        times = f"{value / ref:.1f}"
+        return (
+            f"{en}, {times} times the alliance median ({r})",
+            f"{zh}，为联盟中位数（{r}）的{times}倍",
+        )
     share = fmt(value / ref if ref else None, True)
     return (
         f"{en}, {share} of the alliance median ({r})",

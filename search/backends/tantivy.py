@@ -8,7 +8,6 @@ Layout of ``<instance>/search/tantivy``: ``indexes/<name>/`` holds index generat
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 import time
@@ -17,6 +16,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import orjson
 import tantivy
 
 from search.backends.tantivy_facets import EXACT_LIMIT, SAMPLE_TARGET, FacetCounter
@@ -78,6 +78,11 @@ class TantivyBackend:
         try:
             index = tantivy.Index(self.schema, path=str(folder), reuse=True)
         except ValueError as exc:
+            if "schema does not match" in str(exc):  # written by an older layout of the index
+                raise SearchBackendError(
+                    f"the search index in {folder} was built by another version of the "
+                    "platform: run `federation index rebuild`"
+                ) from exc
             raise SearchBackendError(
                 f"cannot open the search index in {folder} ({exc}); rebuild it"
             ) from exc
@@ -232,7 +237,7 @@ class TantivyBackend:
         needles = positive_texts(query.ast) if query.highlight else []
         hits = []
         for value, address in result.hits:
-            doc = json.loads(searcher.doc(address).get_first("doc"))
+            doc = orjson.loads(searcher.doc(address).get_first("doc"))
             score = float(value) if not order else None
             marks = highlight_doc(doc, needles) if needles else {}
             hits.append(Hit(doc["cluster_id"], score, doc, marks))
@@ -245,7 +250,7 @@ class TantivyBackend:
         result = searcher.search(query, 1)
         if not result.hits:
             return None
-        return json.loads(searcher.doc(result.hits[0][1]).get_first("doc"))
+        return orjson.loads(searcher.doc(result.hits[0][1]).get_first("doc"))
 
     def count(self) -> int:
         """Return the number of searchable documents."""

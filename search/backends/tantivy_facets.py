@@ -27,13 +27,16 @@ from search.backends.tantivy_schema import (
     YEAR,
     QueryBuilder,
 )
-from search.query import SearchQuery, facet_filters_except, order_buckets
+from search.query import MatchAll, SearchQuery, facet_filters_except, order_buckets
 
 EXACT_LIMIT = 25_000
 SAMPLE_TARGET = 12_000
-AGG_SEGMENT_SIZE = 10_000
+# Top buckets kept per segment before the merge: 10,000 cost ~25 % more on broad queries,
+# and a top-20 value outside a segment's top 500 would need a very skewed segment.
+AGG_SEGMENT_SIZE = 500
 
 Counts = dict[str, dict]
+_SIZE = "_size"  # the aggregation's name for the number of documents it read
 
 
 class FacetCounter:
@@ -62,10 +65,11 @@ class FacetCounter:
         shared = [f for f in query.facets if f not in query.filters]
         if shared and total:
             tasks.append(lambda: self.count_scope(shared, main, total, query))
-        for facet in query.facets:
-            if facet in query.filters:  # multi-select: its own scope, without its own filter
-                scope = self._scope(query, text, facet)
-                tasks.append(lambda f=facet, s=scope: self.count_scope([f], s, None, query))
+        own = [f for f in query.facets if f in query.filters]
+        bound = self._words_hits(query, text) if own else 0
+        for facet in own:  # multi-select: its own scope, without its own filter
+            scope = self._scope(query, text, facet)
+            tasks.append(lambda f=facet, s=scope: self.count_within([f], s, bound, query))
         # The calling thread takes the first task; the pool (never nesting) takes the rest.
         futures = [self.pool.submit(task) for task in tasks[1:]]
         counts: Counts = {f: {} for f in query.facets}
@@ -76,45 +80,85 @@ class FacetCounter:
             for f in query.facets
         }
 
+    def _words_hits(self, query: SearchQuery, text: tantivy.Query) -> int:
+        """Return how many documents the reader's words match: every scope lies within them."""
+        if isinstance(query.ast, MatchAll):
+            return self.searcher.num_docs
+        return self.searcher.search(text, 1, count=True).count or 0
+
     def _scope(self, query: SearchQuery, text: tantivy.Query, facet: str) -> tantivy.Query:
         filters = self.builder.filters(facet_filters_except(query, facet), query)
         return self.builder.combine(text, filters)
 
     def _sampled(self, scope: tantivy.Query, buckets: int) -> tantivy.Query:
-        values = [str(b) for b in range(buckets)]
-        sample = tantivy.Query.term_set_query(self.builder.schema, SAMPLE, values)
+        sample = tantivy.Query.range_query(
+            self.builder.schema, SAMPLE, tantivy.FieldType.Integer, 0, buckets - 1
+        )
         return tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, sample), (tantivy.Occur.Must, scope)]
         )
 
     def count_scope(
-        self, facets: list[str], scope: tantivy.Query, hits: int | None, query: SearchQuery
+        self, facets: list[str], scope: tantivy.Query, hits: int, query: SearchQuery
     ) -> Counts:
-        """Count facets within one scope, exactly or, for a huge scope, from a sample."""
-        if hits is None:
-            # Measured: tantivy does not let a small sample drive the intersection, so an
-            # estimate from one bucket costs as much as the exact count.
-            hits = self.searcher.search(scope, 1, count=True).count or 0
+        """Count facets within a scope of ``hits`` documents: exactly, or from a sample."""
         if hits <= self.exact_limit:
             counts = self._aggregate(facets, scope, query)
             return self._with_missing(counts, scope, query)
         self.approximate = True
-        buckets = min(SAMPLE_BUCKETS, max(1, math.ceil(SAMPLE_BUCKETS * self.sample_target / hits)))
-        counts = self._aggregate(facets, self._sampled(scope, buckets), query)
-        scale = SAMPLE_BUCKETS / buckets
-        return {f: {k: round(v * scale) for k, v in c.items()} for f, c in counts.items()}
+        return self._sample(facets, scope, hits, query)[0]
 
-    def _aggregate(self, facets: list[str], scope: tantivy.Query, query: SearchQuery) -> Counts:
+    def count_within(
+        self, facets: list[str], scope: tantivy.Query, bound: int, query: SearchQuery
+    ) -> Counts:
+        """Count facets within a scope known only to hold at most ``bound`` documents.
+
+        No counting search first (it would read the whole scope once more): a sample sized
+        for ``bound`` tells the scope's size too, and only a scope that proves small is
+        counted again, exactly.
+        """
+        if bound <= self.exact_limit:
+            return self.count_scope(facets, scope, bound, query)
+        counts, estimate = self._sample(facets, scope, bound, query)
+        if estimate <= self.exact_limit:
+            return self.count_scope(facets, scope, estimate, query)
+        self.approximate = True
+        if estimate * 4 < bound:
+            # The sample, sized for the words' hits, read under a quarter of its target from
+            # this narrower scope: draw it again, sized for the scope, for steadier counts.
+            counts, _ = self._sample(facets, scope, estimate, query)
+        return counts
+
+    def _sample(
+        self, facets: list[str], scope: tantivy.Query, hits: int, query: SearchQuery
+    ) -> tuple[Counts, int]:
+        """Return counts scaled up from a sample of about SAMPLE_TARGET of ``hits``, and the
+        scope's estimated size."""
+        buckets = min(SAMPLE_BUCKETS, max(1, math.ceil(SAMPLE_BUCKETS * self.sample_target / hits)))
+        counts = self._aggregate(facets, self._sampled(scope, buckets), query, with_size=True)
+        scale = SAMPLE_BUCKETS / buckets
+        size = counts.pop(_SIZE)
+        scaled = {f: {k: round(v * scale) for k, v in c.items()} for f, c in counts.items()}
+        return scaled, round(size["docs"] * scale)
+
+    def _aggregate(
+        self, facets: list[str], scope: tantivy.Query, query: SearchQuery, with_size: bool = False
+    ) -> Counts:
         """Count several facets in one aggregation: the scope's query runs once for all."""
-        spec = {}
+        spec: dict[str, dict] = {}
         for facet in facets:
             size = 1000 if facet == YEAR else query.facet_size + len(query.filters.get(facet, ()))
             field = FACET_INDEX_FIELD.get(facet, YEAR)
             spec[facet] = {
                 "terms": {"field": field, "size": size, "segment_size": AGG_SEGMENT_SIZE}
             }
+        if with_size:  # every document has one sample bucket: its value count is the size
+            spec[_SIZE] = {"value_count": {"field": SAMPLE}}
         result = self.searcher.aggregate(scope, spec)
-        return {f: {b["key"]: b["doc_count"] for b in result[f]["buckets"]} for f in facets}
+        counts = {f: {b["key"]: b["doc_count"] for b in result[f]["buckets"]} for f in facets}
+        if with_size:
+            counts[_SIZE] = {"docs": int(result[_SIZE]["value"] or 0)}
+        return counts
 
     def _with_missing(self, counts: Counts, scope: tantivy.Query, query: SearchQuery) -> Counts:
         """Count ticked values the top buckets cut off, so a selection keeps its count."""

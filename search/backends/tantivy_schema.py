@@ -32,6 +32,8 @@ except ImportError:  # pragma: no cover - the slow path keeps working
 
 TEXT_TOKENIZER = "federation_text"
 STORE_ONLY_TOKENIZER = "federation_store_only"
+# Indexes no term but keeps the raw value in the fast field: a sort key costs no postings.
+FAST_ONLY_TOKENIZER = "federation_fast_only"
 
 # Searchable text fields -> the ClusterDoc fields they are built from.
 TEXT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -63,16 +65,23 @@ def register_tokenizers(index: tantivy.Index) -> None:
     """Register our analysers on an opened index (tantivy does not persist them)."""
     index.register_tokenizer(TEXT_TOKENIZER, text_analyzer())
     # Raw + drop every token: a stored-only text field (the document as JSON).
-    nothing = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw()).filter(
-        tantivy.Filter.remove_long(1)
-    )
-    index.register_tokenizer(STORE_ONLY_TOKENIZER, nothing.build())
+    index.register_tokenizer(STORE_ONLY_TOKENIZER, _no_tokens())
+    index.register_tokenizer(FAST_ONLY_TOKENIZER, _no_tokens())
+    raw = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw()).build()
+    index.register_fast_field_tokenizer(FAST_ONLY_TOKENIZER, raw)
+
+
+def _no_tokens() -> tantivy.TextAnalyzer:
+    """Return an analyser that drops every token (raw, then remove anything of length >= 1)."""
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw())
+    return builder.filter(tantivy.Filter.remove_long(1)).build()
 
 
 def build_schema() -> tantivy.Schema:
     """Return the schema of the cluster index."""
     sb = tantivy.SchemaBuilder()
-    sb.add_text_field("cluster_id", stored=True, tokenizer_name="raw", index_option="basic")
+    # Not stored: the stored document carries it (each stored field costs indexing time).
+    sb.add_text_field("cluster_id", tokenizer_name="raw", index_option="basic")
     for name in TEXT_FIELDS:
         sb.add_text_field(name, tokenizer_name=TEXT_TOKENIZER)
     for name in ("isbn", "clc"):
@@ -80,45 +89,57 @@ def build_schema() -> tantivy.Schema:
     for name in FACET_INDEX_FIELD.values():
         sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_integer_field(YEAR, indexed=True, fast=True)
-    sb.add_text_field(SAMPLE, tokenizer_name="raw", index_option="basic")
-    sb.add_text_field("title_sort", tokenizer_name="raw", fast=True, index_option="basic")
+    # A fast column, not postings: a range over it is read lazily inside an intersection.
+    sb.add_integer_field(SAMPLE, indexed=False, fast=True)
+    sb.add_text_field(
+        "title_sort", tokenizer_name=FAST_ONLY_TOKENIZER, fast=True, index_option="basic"
+    )
     sb.add_text_field("doc", stored=True, tokenizer_name=STORE_ONLY_TOKENIZER, index_option="basic")
     return sb.build()
 
 
-def _values(doc: Mapping[str, Any], name: str) -> list[str]:
-    value = doc.get(name)
+_TITLE_EXTRAS = ("subtitle", "other_titles", "series")
+_FACET_SOURCES = [(field, FACET_FIELDS[facet]) for facet, field in FACET_INDEX_FIELD.items()]
+
+
+def _values(value: Any) -> list:
+    """Return a document value as a list (None and "" as an empty one)."""
     if not value:
         return []
-    return value if isinstance(value, list) else [value]
+    return value if value.__class__ is list else [value]
 
 
 def document_json(doc: ClusterDoc) -> str:
     """Return the JSON that tantivy's writer indexes for one cluster document."""
-    title = doc.get("title") or ""
+    # Written for speed (it runs once per document of a rebuild): one dict, no helpers
+    # beyond the analysis caches; tantivy takes a single value or a list for any field.
+    get = doc.get
+    cluster_id = doc["cluster_id"]
+    title = get("title") or ""
+    titles = [title]
+    for name in _TITLE_EXTRAS:
+        value = get(name)
+        if value:
+            titles += _values(value)
     fields: dict[str, Any] = {
-        "cluster_id": doc["cluster_id"],
-        "title": analysis.join_for_index(
-            [
-                title,
-                *_values(doc, "subtitle"),
-                *_values(doc, "other_titles"),
-                *_values(doc, "series"),
-            ]
-        ),
-        "author": analysis.join_cached(_values(doc, "authors")),
-        "subject": analysis.join_cached(_values(doc, "subjects")),
-        "publisher": analysis.join_cached(_values(doc, "publisher") + _values(doc, "place")),
-        "isbn": analysis.index_isbns(_values(doc, "isbns") + _values(doc, "issns")),
-        "clc": [c.upper() for c in _values(doc, "clc")],
-        "title_sort": (doc.get("title_sort") or analysis.fold(title))[:64],
-        SAMPLE: str(zlib.crc32(doc["cluster_id"].encode()) % SAMPLE_BUCKETS),
+        "cluster_id": cluster_id,
+        "title": analysis.join_for_index(titles),
+        "author": analysis.join_cached(get("authors") or []),
+        "subject": analysis.join_cached(get("subjects") or []),
+        "publisher": analysis.join_cached(_values(get("publisher")) + _values(get("place"))),
+        "isbn": analysis.index_isbns(_values(get("isbns")) + _values(get("issns"))),
+        "clc": [c.upper() for c in get("clc") or ()],
+        "title_sort": (get("title_sort") or analysis.fold(title))[:64],
+        SAMPLE: zlib.crc32(cluster_id.encode()) % SAMPLE_BUCKETS,
         "doc": _dumps(doc),
     }
-    for facet, field in FACET_INDEX_FIELD.items():
-        fields[field] = _values(doc, FACET_FIELDS[facet])
-    if doc.get("year") is not None:
-        fields[YEAR] = int(doc["year"])
+    for field, name in _FACET_SOURCES:
+        value = get(name)
+        if value:  # tantivy refuses null; an absent field is what "no value" means
+            fields[field] = value
+    year = get("year")
+    if year is not None:
+        fields[YEAR] = int(year)
     return _dumps(fields)
 
 
@@ -223,17 +244,16 @@ class QueryBuilder:
         self, filters: Mapping[str, Iterable[str]], query: SearchQuery
     ) -> list[tantivy.Query]:
         """Return the filter clauses: facet selections (OR within a facet) and the year range."""
+        # A term set query reads every posting of its values into a bit set up front (a few
+        # ms for a value half the index holds); term queries are read lazily, skipping to
+        # the documents the reader's words match. So: lazy when words drive the query, a
+        # bit set only when the filters alone choose the documents.
+        lazy = not isinstance(query.ast, MatchAll)
         out = []
         for facet, values in filters.items():
-            if facet == "year":
-                years = [int(v) for v in values]
-                out.append(tantivy.Query.term_set_query(self.schema, YEAR, years))
-            else:
-                out.append(
-                    tantivy.Query.term_set_query(
-                        self.schema, FACET_INDEX_FIELD[facet], list(values)
-                    )
-                )
+            field = FACET_INDEX_FIELD.get(facet, YEAR)
+            typed = [int(v) for v in values] if facet == "year" else list(values)
+            out.append(self.one_of(field, typed, lazy))
         if query.year_from is not None or query.year_to is not None:
             out.append(
                 tantivy.Query.range_query(
@@ -241,6 +261,14 @@ class QueryBuilder:
                 )
             )
         return out
+
+    def one_of(self, field: str, values: list, lazy: bool) -> tantivy.Query:
+        """Match documents holding any of ``values`` in ``field``, every one scored alike."""
+        if len(values) == 1 or lazy:
+            terms = [tantivy.Query.term_query(self.schema, field, v) for v in values]
+            union = _bool([(tantivy.Occur.Should, t) for t in terms])
+            return tantivy.Query.const_score_query(union, 1.0)
+        return tantivy.Query.term_set_query(self.schema, field, values)
 
     def combine(self, text: tantivy.Query, filters: list[tantivy.Query]) -> tantivy.Query:
         """Return text AND every filter (filters add the same score to every hit)."""

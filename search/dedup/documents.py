@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from harvesters.bibrecord import BibRecord
-from search.dedup.keys import record_keys
+from search.dedup.keys import sort_title
 from search.dedup.normalise import fold, name_key
 from search.documents import ClusterDoc, HoldingDoc
 
@@ -67,7 +67,7 @@ def build_document(
         "work_id": work_id,
         "title": best.title or "",
         "subtitle": best.subtitle,
-        "title_sort": record_keys(0, best).sort_title,
+        "title_sort": sort_title(best),
         "other_titles": _other_titles(best, [r for _rid, r in ordered]),
         "authors": _authors([best] + [r for _rid, r in ordered]),
         "publisher": best.publisher,

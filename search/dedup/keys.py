@@ -157,6 +157,11 @@ def _title(title: str | None, subtitle: str | None, languages: tuple[str, ...]):
     return hit
 
 
+def sort_title(record: BibRecord) -> str:
+    """Return a record's sort title (spaced, articles dropped), as record_keys would."""
+    return _title(record.title, record.subtitle, tuple(record.languages))[2]
+
+
 def title_tokens(text: str, languages: tuple[str, ...] = ()) -> list[str]:
     """Return a title's folded words without its leading article."""
     return drop_article(words(text), languages)

@@ -80,13 +80,10 @@ def recluster_scope(
     scoped: set[int],
     live: dict[int, BibRecord] | None = None,
     keys: list[RecordKeys] | None = None,
-    *,
-    everything: bool = False,
 ) -> ClusterChanges:
     """Cluster the scope's records afresh and replace their clusters in the tables.
 
-    ``live`` and ``keys`` save loading them again when the caller has; ``everything`` says
-    the scope is the whole store, so the core's works are complete and written directly.
+    ``live`` and ``keys`` save loading them again when the caller has.
     """
     live = st.live_records(session, scoped) if live is None else live
     keys = [record_keys(rid, record) for rid, record in live.items()] if keys is None else keys
@@ -102,12 +99,7 @@ def recluster_scope(
     changes = ClusterChanges(
         upserted=sorted(set(ids)), removed=sorted(set(old.values()) - set(ids))
     )
-    if everything:
-        held = select(st.MEMBERS.c.cluster_id)
-        session.execute(delete(st.CLUSTERS).where(st.CLUSTERS.c.id.not_in(held)))  # orphans
-        write_works(session, ids, [(c.work, c.work_link) for c in result.clusters])
-    else:
-        changes.add(ClusterChanges(upserted=relink_works(session, set(ids) | work_mates)))
+    changes.add(ClusterChanges(upserted=relink_works(session, set(ids) | work_mates)))
     return changes
 
 
@@ -155,6 +147,11 @@ def _write_clusters(session, result: Clustering, ids: list[str], old_ids: set[st
         (st.CLUSTERS, "id"),
     ):
         st.delete_in(session, table, column, every)
+    _insert_clusters(session, result, ids, created, overrides)
+
+
+def _insert_clusters(session, result: Clustering, ids: list[str], created: dict, overrides):
+    """Insert the clusters and their cluster records, with each record's evidence."""
     now = utcnow()
     st.insert_rows(
         session,
@@ -203,9 +200,35 @@ def _write_auto_blocks(session: Session, keys: list[RecordKeys], result: Cluster
         session.execute(
             delete(st.BLOCKS).where(st.BLOCKS.c.key.in_(batch), st.BLOCKS.c.source == "auto")
         )
-    rows = [
+    st.insert_rows(session, st.BLOCKS, _auto_block_rows(result))
+
+
+def _auto_block_rows(result: Clustering) -> list[dict]:
+    return [
         {"key": key, "source": "auto", "reason": reason[:500], "created_at": utcnow()}
         for key, reason in result.ignored.items()
         if reason != "blocklist"
     ]
-    st.insert_rows(session, st.BLOCKS, rows)
+
+
+def recluster_everything(
+    session: Session, live: dict[int, BibRecord], keys: list[RecordKeys]
+) -> ClusterChanges:
+    """Cluster every record of the store afresh and replace every cluster and work link.
+
+    What ``recluster_scope`` does for a scope, with whole-table reads and deletes instead
+    of statements over lists of ids (a full rebuild would send every id of the store).
+    """
+    overrides = [r for r in st.all_overrides(session) if r["record_a"] in live
+                 or r["record_b"] in live]  # fmt: skip
+    result = cluster_records(keys, _overrides(overrides), st.staff_blocklist(session))
+    old = st.all_clusters_of(session)
+    ids = _assign_ids(session, result.clusters, old)
+    created = st.all_created_at(session)
+    for table in (st.MEMBERS, st.WORKS, st.CLUSTERS):
+        session.execute(delete(table))
+    _insert_clusters(session, result, ids, created, overrides)
+    session.execute(delete(st.BLOCKS).where(st.BLOCKS.c.source == "auto"))
+    st.insert_rows(session, st.BLOCKS, _auto_block_rows(result))
+    write_works(session, ids, [(c.work, c.work_link) for c in result.clusters], replace=False)
+    return ClusterChanges(upserted=sorted(set(ids)), removed=sorted(set(old.values()) - set(ids)))

@@ -15,24 +15,34 @@ decisions with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from federation.models import Member, Region, utcnow
+from harvesters.bibrecord import BibRecord
 from search.dedup import storage as st
+from search.dedup.cluster import paused_gc
 from search.dedup.documents import MemberInfo, build_document
 from search.dedup.evidence import Evidence
 from search.dedup.keys import ID_RULES, record_keys
-from search.dedup.recluster import ClusterChanges, recluster_scope, scope, take_write_lock
+from search.dedup.recluster import (
+    ClusterChanges,
+    recluster_everything,
+    recluster_scope,
+    scope,
+    take_write_lock,
+)
 from search.documents import ClusterDoc
 
 __all__ = [
     "ClusterChanges",
     "block_identifier",
+    "all_cluster_documents",
     "cluster_documents",
+    "documents_of",
     "cluster_of_record",
     "explain_cluster",
     "force_merge",
@@ -71,16 +81,25 @@ def recluster_since(session: Session, since: datetime) -> ClusterChanges:
     return recluster(session, session.execute(query).scalars())
 
 
-def rebuild_clusters(session: Session) -> ClusterChanges:
-    """Re-cluster every record of the store: keys, clusters, evidence and work links."""
-    take_write_lock(session)
-    ids = st.all_record_ids(session)
-    live = st.live_records(session, ids)
-    keys = [record_keys(rid, record) for rid, record in live.items()]
-    session.execute(delete(st.KEYS))
-    rows = [{"record_id": k.rid, "key": key} for k in keys for key in k.store_keys()]
-    st.insert_rows(session, st.KEYS, rows)
-    return recluster_scope(session, set(ids), live, keys, everything=True)
+def rebuild_clusters(
+    session: Session, keep_records: dict[int, BibRecord] | None = None
+) -> ClusterChanges:
+    """Re-cluster every record of the store: keys, clusters, evidence and work links.
+
+    ``keep_records``, when given, receives the records read, for a caller that builds
+    index documents next (a full index rebuild) and need not read the store twice.
+    """
+    with paused_gc():  # a rebuild holds every record in memory: collector passes cost most
+        take_write_lock(session)
+        live = dict(st.stream_live_records(session))
+        keys = [record_keys(rid, record) for rid, record in live.items()]
+        session.execute(delete(st.KEYS))
+        rows = [{"record_id": k.rid, "key": key} for k in keys for key in k.store_keys()]
+        st.insert_rows(session, st.KEYS, rows)
+        changes = recluster_everything(session, live, keys)
+    if keep_records is not None:
+        keep_records.update(live)
+    return changes
 
 
 # -- staff decisions -------------------------------------------------------------------------
@@ -229,14 +248,51 @@ def cluster_documents(session: Session, cluster_ids: Iterable[str]) -> list[Clus
     wanted = sorted(set(cluster_ids))
     members = st.members_of(session, wanted)
     records = st.live_records(session, [r for rids in members.values() for r in rids])
-    links = st.work_links(session, wanted)
+    links = {cid: row["work_id"] for cid, row in st.work_links(session, wanted).items()}
+    return documents_of([(cid, members.get(cid, [])) for cid in wanted], records, links,
+                        member_infos(session))  # fmt: skip
+
+
+def all_cluster_documents(
+    session: Session, records: dict[int, BibRecord] | None = None, batch_size: int = 2000
+) -> Iterator[ClusterDoc]:
+    """Yield the index document of every cluster, reading memberships in one stream.
+
+    ``records`` holds the store's live records when the caller has them already (a full
+    rebuild right after re-clustering); otherwise they are read a batch of clusters at a time.
+    """
+    links = st.all_work_ids(session)
     infos = member_infos(session)
+    batch: list[tuple[str, list[int]]] = []
+    for item in st.all_memberships(session):
+        batch.append(item)
+        if len(batch) >= batch_size:
+            yield from _batch_documents(session, batch, records, links, infos)
+            batch = []
+    yield from _batch_documents(session, batch, records, links, infos)
+
+
+def _batch_documents(session, batch, records, links, infos) -> list[ClusterDoc]:
+    if not batch:
+        return []
+    if records is None:
+        records = st.live_records(session, [rid for _cid, rids in batch for rid in rids])
+    with paused_gc():
+        return documents_of(batch, records, links, infos)
+
+
+def documents_of(
+    members: Iterable[tuple[str, list[int]]],
+    records: Mapping[int, BibRecord],
+    work_ids: Mapping[str, str],
+    infos: Mapping[str, MemberInfo],
+) -> list[ClusterDoc]:
+    """Build the documents of clusters given as (cluster id, record ids), from loaded records."""
     docs = []
-    for cid in wanted:
-        pairs = [(rid, records[rid]) for rid in members.get(cid, ()) if rid in records]
+    for cid, rids in members:
+        pairs = [(rid, records[rid]) for rid in rids if rid in records]
         if pairs:
-            work = links.get(cid, {}).get("work_id")
-            docs.append(build_document(cid, pairs, infos, work))
+            docs.append(build_document(cid, pairs, infos, work_ids.get(cid)))
     return docs
 
 

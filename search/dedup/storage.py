@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select
+import orjson
+from sqlalchemy import Text, cast, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from federation.models import (
@@ -27,6 +28,7 @@ from harvesters.bibrecord import BibRecord
 from harvesters.store import bib_from_json
 
 CHUNK = 500
+STREAM_ROWS = 5000  # rows fetched at a time when a rebuild reads a whole table
 RECORDS = Record.__table__
 CLUSTERS = ClusterRow.__table__
 MEMBERS = ClusterRecord.__table__
@@ -55,15 +57,33 @@ def live_records(session: Session, ids: Iterable[int]) -> dict[int, BibRecord]:
     """Return the active records among ``ids`` as BibRecords (member set from the row)."""
     out: dict[int, BibRecord] = {}
     for batch in chunks(sorted(set(ids))):
-        query = select(RECORDS.c.id, RECORDS.c.member_code, RECORDS.c.normalised).where(
-            RECORDS.c.id.in_(batch), RECORDS.c.status == "active"
-        )
-        for rid, member, normalised in session.execute(query):
-            if normalised:
-                record = bib_from_json(normalised)
-                record.member = member
-                out[rid] = record
+        query = _live_query().where(RECORDS.c.id.in_(batch))
+        out.update(_bib_rows(session.execute(query)))
     return out
+
+
+def stream_live_records(session: Session) -> Iterator[tuple[int, BibRecord]]:
+    """Yield every active record of the store, reading the table in one streamed query."""
+    query = _live_query().execution_options(yield_per=STREAM_ROWS)
+    yield from _bib_rows(session.execute(query))
+
+
+def _live_query():
+    # The JSON travels as text and orjson parses it: several times faster than the
+    # dialect's json.loads, and the rebuild reads every record of the store.
+    normalised = cast(RECORDS.c.normalised, Text)
+    return select(RECORDS.c.id, RECORDS.c.member_code, normalised).where(
+        RECORDS.c.status == "active"
+    )
+
+
+def _bib_rows(rows) -> Iterator[tuple[int, BibRecord]]:
+    for rid, member, text in rows:
+        data = orjson.loads(text) if text else None
+        if data:
+            record = bib_from_json(data)
+            record.member = member
+            yield rid, record
 
 
 def all_record_ids(session: Session) -> list[int]:
@@ -71,6 +91,50 @@ def all_record_ids(session: Session) -> list[int]:
     live = session.execute(select(RECORDS.c.id).where(RECORDS.c.status == "active")).scalars()
     held = session.execute(select(MEMBERS.c.record_id)).scalars()
     return sorted(set(live) | set(held))
+
+
+def all_memberships(session: Session) -> Iterator[tuple[str, list[int]]]:
+    """Yield (cluster id, its record ids smallest first) for every cluster, streamed."""
+    query = (
+        select(MEMBERS.c.cluster_id, MEMBERS.c.record_id)
+        .order_by(MEMBERS.c.cluster_id, MEMBERS.c.record_id)
+        .execution_options(yield_per=STREAM_ROWS)
+    )
+    current, rids = None, []
+    for cid, rid in session.execute(query):
+        if cid != current:
+            if rids:
+                yield current, rids
+            current, rids = cid, []
+        rids.append(rid)
+    if rids:
+        yield current, rids
+
+
+def all_work_ids(session: Session) -> dict[str, str]:
+    """Return cluster id -> work id for every cluster linked into a work."""
+    query = select(WORKS.c.cluster_id, WORKS.c.work_id).execution_options(yield_per=STREAM_ROWS)
+    return {cid: work for cid, work in session.execute(query) if work}
+
+
+def all_clusters_of(session: Session) -> dict[int, str]:
+    """Return record id -> cluster id for every clustered record."""
+    query = select(MEMBERS.c.record_id, MEMBERS.c.cluster_id).execution_options(
+        yield_per=STREAM_ROWS
+    )
+    return {key: value for key, value in session.execute(query)}
+
+
+def all_created_at(session: Session) -> dict[str, Any]:
+    """Return cluster id -> when it was first created, for every cluster."""
+    query = select(CLUSTERS.c.id, CLUSTERS.c.created_at).execution_options(yield_per=STREAM_ROWS)
+    return {key: value for key, value in session.execute(query)}
+
+
+def all_overrides(session: Session) -> list[dict[str, Any]]:
+    """Return every staff override, oldest first."""
+    query = select(OVERRIDES).order_by(OVERRIDES.c.id)
+    return [dict(row._mapping) for row in session.execute(query)]
 
 
 def stored_keys(session: Session, ids: Iterable[int]) -> dict[int, list[str]]:

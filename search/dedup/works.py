@@ -39,12 +39,15 @@ def relink_works(session: Session, cluster_ids: Iterable[str]) -> list[str]:
 
 
 def write_works(
-    session: Session, cluster_ids: list[str], grouped: list[tuple[int, Evidence | None]]
+    session: Session,
+    cluster_ids: list[str],
+    grouped: list[tuple[int, Evidence | None]],
+    replace: bool = True,
 ) -> dict[str, str]:
     """Replace the work links of these clusters; return cluster id -> work id (linked ones).
 
     ``grouped`` gives, per cluster, the index of its work's first cluster and the evidence
-    linking it (as ``group_works`` returns).
+    linking it (as ``group_works`` returns). ``replace=False``: the caller emptied the table.
     """
     sizes = Counter(leader for leader, _link in grouped)
     rows = [
@@ -57,7 +60,8 @@ def write_works(
         for cid, (leader, link) in zip(cluster_ids, grouped, strict=True)
         if sizes[leader] >= 2  # a cluster alone has no work link
     ]
-    st.delete_in(session, st.WORKS, "cluster_id", cluster_ids)
+    if replace:
+        st.delete_in(session, st.WORKS, "cluster_id", cluster_ids)
     st.insert_rows(session, st.WORKS, rows)
     return {row["cluster_id"]: row["work_id"] for row in rows}
 

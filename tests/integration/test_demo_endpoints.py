@@ -153,6 +153,7 @@ def test_demo_command_serves_the_home_page_and_every_endpoint(tmp_path):
     output = "".join(lines)
     assert f"http://127.0.0.1:{port}/" in output
     assert "Harvested" in output and "Indexed" in output
+    assert re.search(r"Simulated a year of ILL traffic: [1-9]\d* requests", output)
     assert "Traceback" not in output
     assert proc.returncode == 0, output
 

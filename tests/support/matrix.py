@@ -41,10 +41,29 @@ def _make_token(app: Flask, member_code: str) -> int:
         return create_token(s, member_code, "matrix", "read").id
 
 
+def _make_ill_request(app: Flask, member_code: str) -> int:
+    """An ILL request of ``member_code`` held by itself as lender, so every ILL route (the
+    borrower's and the lender's) is reachable by its staff; the services' finer rules (only the
+    lender answers, ...) are tested in tests/unit/web/test_ill_pages.py and test_ill_api.py."""
+    from ill.models import IllRequest
+
+    with app.extensions["federation.db"].session() as s:
+        request = IllRequest(
+            borrower_code=member_code, lender_code=member_code, title="matrix",
+            service_type="Loan", status="RequestReceived", citation={}, version=1,
+        )  # fmt: skip
+        s.add(request)
+        s.flush()
+        return request.id
+
+
 MANAGERS = frozenset({"member_admin", "alliance_admin"})
+ILL_STAFF = frozenset({"ill_staff", "member_admin", "token_read", "token_write"})
 MEMBER_OBJECTS: dict[str, MemberObject] = {
     "user_id": MemberObject(_make_user, MANAGERS, frozenset({"alliance_admin"})),
     "token_id": MemberObject(_make_token, MANAGERS, frozenset({"alliance_admin"})),
+    # Readers reach only requests they asked for themselves (tests/unit/web/test_ill_pages.py).
+    "request_id": MemberObject(_make_ill_request, ILL_STAFF, frozenset()),
 }
 
 # Plain values for the other URL parameters (the objects need not exist: 404 is an answer).

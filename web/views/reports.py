@@ -35,6 +35,7 @@ from web.errors import error_body
 from web.i18n import select_locale
 from web.identity import requires
 from web.views import api as api_views
+from web.views.feedback import CATEGORIES as FEEDBACK_CATEGORIES
 
 bp = Blueprint("reports", __name__)
 
@@ -52,6 +53,8 @@ TYPE_LABELS = {
     "school": _l("school libraries"),
     "community": _l("community libraries"),
 }
+# The reader feedback form's categories, as the form names them.
+FEEDBACK_LABELS = {**FEEDBACK_CATEGORIES, "*": _l("All categories")}
 CSS = Path(__file__).resolve().parents[1] / "static" / "css" / "reports.css"
 
 
@@ -144,6 +147,7 @@ def _common() -> dict:
         "types": LIBRARY_TYPES,
         "type_labels": TYPE_LABELS,
         "map_labels": MAP_LABELS,
+        "feedback_labels": FEEDBACK_LABELS,
         "gap_share": _alliance().reports.gap_share,
     }
 

@@ -158,7 +158,8 @@ def test_a_period_without_data_says_so(page: Page):
 def test_the_pdf_has_pages_that_are_not_blank(page: Page):
     import pypdfium2
 
-    response = page.request.get("/reports/gaps.pdf?period=2026")
+    # a generous wait, not a timing check: WeasyPrint lays out ~10 pages on a shared machine
+    response = page.request.get("/reports/gaps.pdf?period=2026", timeout=180_000)
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     pdf = pypdfium2.PdfDocument(io.BytesIO(response.body()))
     assert len(pdf) >= 3

@@ -141,3 +141,31 @@ def test_a_broken_setting_is_logged_on_one_line(db, environment, monkeypatch, ca
     assert runs(db) == []
     [message] = [r.getMessage() for r in caplog.records if r.name == "harvesters.tasks"]
     assert "HARVEST_TIMEOUT must be a number" in message and "\n" not in message
+
+
+def search_titles(settings_overrides, text: str) -> list[str]:
+    from search.backends import backend_from_settings
+    from search.query import SearchQuery
+
+    backend = backend_from_settings(_settings(settings_overrides))
+    try:
+        return [hit.doc["title"] for hit in backend.search(SearchQuery(text=text)).hits]
+    finally:
+        backend.close()
+
+
+def _settings(overrides):
+    from federation.settings import load_settings
+
+    return load_settings(overrides, environ={})
+
+
+def test_each_run_brings_the_search_index_up_to_date(db, environment, endpoint, settings_overrides):
+    harvest_job("east-univ")
+    # Readers find the harvested titles at once, without anyone rebuilding the index.
+    assert search_titles(settings_overrides, "海洋牧场") == ["海洋牧场建设研究"]
+    assert search_titles(settings_overrides, "apple orchards") == ["Yantai apple orchards"]
+    endpoint.serve([0, 2])  # the library withdrew the apple book
+    reconcile_job("east-univ")
+    assert search_titles(settings_overrides, "apple orchards") == []
+    assert search_titles(settings_overrides, "胶东半岛") == ["胶东半岛民俗志"]

@@ -59,3 +59,18 @@ def test_a_selected_facet_over_a_huge_scope_is_estimated_too(backend):
     assert dict(result.facets["member"])["half"] == pytest.approx(N / 2, rel=0.2)
     # The language facet is counted within the 300 "tenth" hits: exact.
     assert dict(result.facets["language"]) == {"chi": 200, "eng": 100}
+
+
+def test_a_selected_facet_with_a_small_scope_stays_exact_though_the_words_match_many(backend):
+    # "common" matches 2,960 documents (beyond the exact limit of 500), but the language
+    # facet's own scope ("common" and member "tenth", without the language filter) holds
+    # 296: its counts are exact, not scaled up from a sample.
+    query = SearchQuery(
+        text="common",
+        filters={"member": ["tenth"], "language": ["eng"]},
+        facets=["language"],
+    )
+    result = backend.search(query)
+    assert result.total == 98  # n % 30 == 0, among 40 <= n < 3000
+    assert dict(result.facets["language"]) == {"chi": 198, "eng": 98}
+    assert not result.facets_approximate

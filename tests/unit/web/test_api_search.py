@@ -253,9 +253,12 @@ def test_openapi_document_is_valid_and_lists_every_api_route(api, app):
     spec = api.get("/api/v1/openapi.json").get_json()
     validate(spec)
     routes = {
-        rule.rule.removeprefix("/api/v1").replace("<cluster_id>", "{cluster_id}")
+        rule.rule.removeprefix("/api/v1")
+        .replace("<cluster_id>", "{cluster_id}")
+        .replace("<int:request_id>", "{request_id}")
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith("api.") and rule.endpoint not in ("api.openapi", "api.docs")
+        if rule.endpoint.startswith(("api.", "ill_api."))
+        and rule.endpoint not in ("api.openapi", "api.docs")
     }
     assert routes == set(spec["paths"])
     params = {p["name"] for p in spec["paths"]["/search"]["get"]["parameters"]}

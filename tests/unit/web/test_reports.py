@@ -177,3 +177,20 @@ def test_signed_in_coordinators_find_the_report_in_the_header(app):
     assert link not in reader.get("/").get_data(as_text=True)
     assert coordinator.get("/reports/gaps?period=2026").status_code == 200
     assert reader.get("/reports/gaps?period=2026").status_code == 403
+
+
+def test_reader_feedback_is_summarised_by_category_without_its_text(app, coordinator):
+    from federation.models import ReaderFeedback
+    from tests.unit.federation.reports.seed import MARCH
+
+    with app.extensions["federation.db"].session() as session:
+        session.add(ReaderFeedback(category="search", message="找不到书 <b>", created_at=MARCH))
+    page = coordinator.get("/reports/gaps?period=2026-03").get_data(as_text=True)
+    feedback = page.split('id="table-feedback"')[1].split("</table>")[0]
+    assert "检索联合目录" in feedback and "找不到书" not in page  # the form's own label
+    assert (
+        coordinator.get("/reports/gaps?period=2019")
+        .get_data(as_text=True)
+        .count("本期没有读者反馈。")
+        == 1
+    )

@@ -68,3 +68,12 @@ def test_gap_metrics_match_the_alliance_file_schema():
     from federation.alliance.model import REPORT_METRICS
 
     assert set(GAP_METRIC_IDS) == set(REPORT_METRICS)
+
+
+def test_where_less_is_better_the_gap_is_said_in_times_the_median():
+    gap = {(g.district, g.metric): g for g in gaps()}[("south", "nearest_holder_km")]
+    assert gap.text_en.startswith(
+        "South: nearest holder of requested titles 22 km away (median), "
+        "1.9 times the alliance median (11.5)"
+    )
+    assert "为联盟中位数（11.5）的1.9倍" in gap.text_zh
