@@ -42,6 +42,21 @@ def _reset_postgres(url: str) -> None:
     db.dispose()
 
 
+def _backend_pid(session) -> int | None:
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def _server_cpu(pid: int | None) -> float:
+    """Return user + system CPU seconds of a local process (0 when unknown)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, TypeError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(url: str, events: int, check: bool) -> dict:
     """Generate, scan and roll up ``events`` events in the database at ``url``."""
     db = Database(url)
@@ -63,10 +78,12 @@ def measure(url: str, events: int, check: bool) -> dict:
             text("SELECT kind, COUNT(*), SUM(quantity) FROM usage_events GROUP BY kind")
         ).all()
         scan_s = time.perf_counter() - started
-    started, cpu = time.perf_counter(), time.process_time()
     with db.session() as session:
+        backend = _backend_pid(session)
+        started, cpu, server = time.perf_counter(), time.process_time(), _server_cpu(backend)
         result = rollup(session)
     rollup_s, rollup_cpu_s = time.perf_counter() - started, time.process_time() - cpu
+    server_cpu_s = _server_cpu(backend) - server
     started = time.perf_counter()
     with db.session() as session:
         rollup(session)
@@ -81,6 +98,8 @@ def measure(url: str, events: int, check: bool) -> dict:
         "rollup_s": round(rollup_s, 2),
         # SQLite works inside this process: its CPU time is what a quiet machine would take.
         "rollup_cpu_s": round(rollup_cpu_s, 2),
+        # PostgreSQL's server process for this session, read from /proc (same machine only).
+        "server_cpu_s": round(server_cpu_s, 2) if backend else None,
         "ratio_to_scan": round(rollup_s / scan_s, 2) if scan_s else None,
         "second_run_s": round(again_s, 3),
         "rolled_up_events": result.events,

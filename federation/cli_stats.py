@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
 import click
 
-from federation.cli import Context, UserError, pass_ctx
 from federation.roles import Actor, Role
+
+# federation.cli imports this module at its end; importing it back here at import time would be
+# circular (and `python -m federation.cli` runs it as __main__, a second copy). The commands
+# therefore reach the CLI's Context and UserError when they run.
+
+
+def _context():
+    from federation.cli import Context
+
+    return click.get_current_context().ensure_object(Context)
+
+
+def _user_error(message: str) -> click.ClickException:
+    from federation.cli import UserError
+
+    return UserError(message)
+
+
+def pass_ctx(command):
+    """Pass the CLI's Context (settings and database, built on first use) as first argument."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        return command(_context(), *args, **kwargs)
+
+    return run
 
 
 @click.group()
@@ -18,20 +44,23 @@ def stats() -> None:
 
 @stats.command("rollup")
 @pass_ctx
-def stats_rollup(ctx: Context) -> None:
+def stats_rollup(ctx) -> None:
     """Add the usage events recorded since the last run to the monthly roll-ups."""
     from federation.stats.rollup import rollup, utc_offset_minutes
 
     offset = utc_offset_minutes(ctx.alliance().time_zone)
     with ctx.db.session() as session:
         result = rollup(session, offset_minutes=offset)
+    if not result.events:
+        click.echo("Rolled up 0 events: nothing new since the last run.")
+        return
     late = f", {result.late} late (counted in the next open month)" if result.late else ""
     click.echo(f"Rolled up {result.events} events (ids {result.from_id + 1}–{result.to_id}){late}.")
 
 
 @stats.command("check")
 @pass_ctx
-def stats_check(ctx: Context) -> None:
+def stats_check(ctx) -> None:
     """Count the events directly and compare with the roll-ups; exit 1 on any difference."""
     from federation.stats.rollup import utc_offset_minutes
     from federation.stats.services import check_rollups
@@ -60,7 +89,7 @@ def _costs_call(fn, *args):
     try:
         return fn(*args)
     except CostError as exc:
-        raise UserError(str(exc)) from None
+        raise _user_error(str(exc)) from None
 
 
 @costs.command("statement")
@@ -71,7 +100,7 @@ def _costs_call(fn, *args):
 @click.option("--include-simulated", is_flag=True, help="Count simulated (demo) activity too.")
 @pass_ctx
 def costs_statement(
-    ctx: Context,
+    ctx,
     period: str,
     fmt: str,
     member: str | None,
@@ -85,7 +114,7 @@ def costs_statement(
 
     alliance = ctx.alliance()
     if member and member not in {m.code for m in alliance.members}:
-        raise UserError(f"unknown member {member!r}; see `federation members list`")
+        raise _user_error(f"unknown member {member!r}; see `federation members list`")
     with ctx.db.session() as session:
         st = _costs_call(statement, session, alliance, period, include_simulated)
     data = render(statement_tables(st.settlement, st.status, member, st.simulated), fmt)
@@ -107,7 +136,7 @@ def _admin() -> Actor:
 @click.option("--period", required=True)
 @click.option("--include-simulated", is_flag=True)
 @pass_ctx
-def costs_approve(ctx: Context, period: str, include_simulated: bool) -> None:
+def costs_approve(ctx, period: str, include_simulated: bool) -> None:
     """Roll up, compute and store a period's lines (an alliance administrator's act)."""
     from federation.costs.services import approve_period
 
@@ -121,7 +150,7 @@ def costs_approve(ctx: Context, period: str, include_simulated: bool) -> None:
 @costs.command("lock")
 @click.option("--period", required=True)
 @pass_ctx
-def costs_lock(ctx: Context, period: str) -> None:
+def costs_lock(ctx, period: str) -> None:
     """Lock an approved period: it never changes; later events count in the next period."""
     from federation.costs.services import lock_period
 

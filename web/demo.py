@@ -192,14 +192,25 @@ def _simulate_ill(ctx, alliance: Alliance, seed: int) -> None:
     from ill.simulate import already_simulated, simulate_year
 
     with ctx.db.session() as session:
-        if already_simulated(session):
-            return
-    started = time.perf_counter()
-    made = simulate_year(ctx.db, context_from_settings(ctx.settings, alliance), seed=seed)
-    click.echo(
-        f"Simulated a year of ILL traffic: {made} requests, labelled simulated "
-        f"({time.perf_counter() - started:.1f} s)."
-    )
+        simulated = already_simulated(session)
+    if not simulated:
+        started = time.perf_counter()
+        made = simulate_year(ctx.db, context_from_settings(ctx.settings, alliance), seed=seed)
+        click.echo(
+            f"Simulated a year of ILL traffic: {made} requests, labelled simulated "
+            f"({time.perf_counter() - started:.1f} s)."
+        )
+    _rollup_usage(ctx, alliance)
+
+
+def _rollup_usage(ctx, alliance: Alliance) -> None:
+    """Roll the usage events up so the statistics pages show the simulated year at once."""
+    from federation.stats.rollup import rollup, utc_offset_minutes
+
+    with ctx.db.session() as session:
+        result = rollup(session, offset_minutes=utc_offset_minutes(alliance.time_zone))
+    if result.events:
+        click.echo(f"Rolled up {result.events} usage events for the statistics pages.")
 
 
 def _write_truth(corpus, settings) -> str:

@@ -139,8 +139,11 @@ def statement(
         )
         for x in stored
     )
-    formula = formula_text(load_model(row.model_params)) if row.model_params else ""
-    return Statement(Settlement(period.code, lines, formula), row.status)
+    params = dict(row.model_params or {})
+    # Whether simulated (demo) activity was counted travels with the approved model.
+    simulated = bool(params.pop("simulated", False))
+    formula = formula_text(load_model(params)) if params else ""
+    return Statement(Settlement(period.code, lines, formula), row.status, simulated)
 
 
 def approve_period(
@@ -178,7 +181,7 @@ def approve_period(
         )
     row.status, row.approved_by, row.approved_at = "approved", actor.label, utcnow()
     row.approved_through = high_water_mark(session)
-    row.model_params = model_params(model)
+    row.model_params = {**model_params(model), "simulated": include_simulated}
     session.merge(row)
     session.flush()
     return Statement(settlement, "approved", include_simulated)

@@ -154,6 +154,7 @@ def test_demo_command_serves_the_home_page_and_every_endpoint(tmp_path):
     assert f"http://127.0.0.1:{port}/" in output
     assert "Harvested" in output and "Indexed" in output
     assert re.search(r"Simulated a year of ILL traffic: [1-9]\d* requests", output)
+    assert re.search(r"Rolled up [1-9]\d* usage events for the statistics pages", output)
     assert "Traceback" not in output
     assert proc.returncode == 0, output
 

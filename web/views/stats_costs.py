@@ -184,7 +184,7 @@ def _number(text: str, key: str):
 
 
 def _districts():
-    return [r for r in alliance().regions if r.population]
+    return [r for r in alliance().regions if r.level in ("district", "county")]
 
 
 @bp.get("/whatif")

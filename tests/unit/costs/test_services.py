@@ -199,3 +199,13 @@ def test_bad_model_values_give_one_line(alliance, change, message):
 def test_a_bad_period_says_how_to_write_one(db, alliance):
     with db.session() as s, pytest.raises(CostError, match="write a month"):
         statement(s, alliance, "2026-13")
+
+
+def test_an_approval_that_counted_simulated_activity_stays_labelled(seeded, alliance):
+    with seeded.session() as s:
+        approve_period(s, alliance, ADMIN, "2026-Q3", include_simulated=True)
+    with seeded.session() as s:
+        st = statement(s, alliance, "2026-Q3")
+    assert st.status == "approved" and st.simulated
+    # muping-pl's simulated loan from ytu (across districts) is in the approved lines
+    assert ("muping-pl", "ytu", 1, Decimal("8.00"), ("sim:1",)) in fee_lines(st)

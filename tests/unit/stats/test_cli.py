@@ -85,3 +85,24 @@ def test_a_bad_period_is_one_line(runner, events):
     result = runner.invoke(main, ["costs", "statement", "--period", "Q3-2026"])
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "write a month" in result.output
+
+
+def test_the_commands_work_when_the_cli_runs_as_a_module(settings_overrides, db):
+    """`python -m federation.cli` runs cli.py as __main__: the stats commands must still load."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    env = {**os.environ, **{f"FEDERATION_{k}": v for k, v in settings_overrides.items()}}
+    done = subprocess.run(
+        [sys.executable, "-m", "federation.cli", "stats", "rollup"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Rolled up 0 events" in done.stdout
