@@ -18,10 +18,15 @@ from federation.cli import main
 from federation.db import Database
 from federation.demo import build_corpus
 from federation.members import import_alliance
+from federation.privacy import ensure_reader_key
 from federation.settings import load_settings
 from harvesters.services import harvest_all
+from ill import services as ill_services
+from ill.context import make_context
+from ill.simulate import clusters_with_holders
 from tests.conftest import DEMO_ALLIANCE
 from tests.support.accounts import PASSWORD, sign_in
+from tests.support.ill import staff
 from web import create_app
 from web.demo import member_profiles, member_repositories
 from web.oai.provider import OAIProvider
@@ -29,6 +34,19 @@ from web.oai.server import EndpointServer
 
 pytestmark = pytest.mark.integration
 MEMBERS = ("ytu", "ytlib")
+READER, CARD = "欧阳娜娜", "YT-2026-0042"
+
+
+def _place_request(db: Database, key: str) -> int:
+    """ytlib's staff ask ytu for a title only ytu holds, for a reader; return the request id."""
+    ctx = make_context(load_alliance(DEMO_ALLIANCE), key)
+    with db.session() as s:
+        held = clusters_with_holders(s, minimum=1)
+        wanted = next(c for c, who in sorted(held.items()) if who == {"ytu"})
+        request = ill_services.create_request(
+            s, staff("ytlib"), ctx=ctx, cluster_id=wanted, patron_name=READER, patron_card=CARD
+        )
+        return request.id
 
 
 def _harvest(db: Database, overrides: dict) -> None:
@@ -83,8 +101,11 @@ def test_a_backup_restored_into_a_fresh_instance_holds_everything_and_search_wor
         secret = create_token(s, "ytlib", "ILS", "read").secret
     indexed = runner.invoke(main, ["index", "rebuild"])
     assert indexed.exit_code == 0, indexed.output
+    key = ensure_reader_key(load_settings(settings_overrides, environ={}))
+    rid = _place_request(db, key)
     before = table_rows(db)
     assert before["records"] > 100 and before["members"] > 10 and before["users"] == 1
+    assert before["ill_requests"] == 1 and before["ill_events"] >= 1
     assert before["clusters"] > 100
 
     archive = tmp_path / "alliance.backup"
@@ -92,7 +113,7 @@ def test_a_backup_restored_into_a_fresh_instance_holds_everything_and_search_wor
     assert made.exit_code == 0, made.output
     assert "READER_DATA_KEY" in made.output
 
-    fresh = _fresh_instance(tmp_path, settings_overrides)
+    fresh = {**_fresh_instance(tmp_path, settings_overrides), "READER_DATA_KEY": key}
     _use(monkeypatch, fresh)
     restored = runner.invoke(main, ["restore", str(archive)])
     assert restored.exit_code == 0, restored.output
@@ -101,6 +122,10 @@ def test_a_backup_restored_into_a_fresh_instance_holds_everything_and_search_wor
     fresh_db = Database(fresh["DATABASE_URL"])
     try:
         after = table_rows(fresh_db)
+        ctx = make_context(load_alliance(DEMO_ALLIANCE), key)
+        with fresh_db.session() as s:  # the borrower's staff can still read their reader's name
+            patron = ill_services.open_patron(s, staff("ytlib"), rid, ctx=ctx)
+        assert (patron["name"], patron["card"]) == (READER, CARD)
     finally:
         fresh_db.dispose()
     assert {k: v for k, v in after.items() if k != "scheduler_jobs"} == {
