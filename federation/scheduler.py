@@ -48,6 +48,8 @@ FIXED_JOBS: tuple[tuple[str, str, str], ...] = (
     ("ill:timers", "ill.tasks:timers_job", "every 1m"),  # ILL deadlines, due dates, recalls
     ("ill:stats", "ill.tasks:stats_job", "every 5m"),  # lenders' fill rate, speed, balance
     ("ill:retention", "ill.tasks:retention_job", "15 3 * * *"),  # erase old reader data
+    ("stats:rollup", "federation.stats.tasks:rollup_job", "every 1h"),  # usage roll-ups
+    ("reports:rollup", "federation.reports.tasks:rollup_job", "45 3 * * *"),  # after stats
 )
 
 

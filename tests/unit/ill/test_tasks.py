@@ -1,4 +1,4 @@
-"""The ILL jobs live in the scheduler's job store, once, and keep their state across restarts."""
+"""The alliance-wide jobs (ILL timers, roll-ups) live in the scheduler's job store, once, and keep their state across restarts."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ def test_ill_jobs_are_stored_once_and_kept_across_restarts(db):
             "ill:timers",
             "ill:stats",
             "ill:retention",
+            "stats:rollup",
+            "reports:rollup",
         ]
         first = {job.id: job.next_run_time for job in store.get_jobs()}
     finally:
@@ -28,4 +30,6 @@ def test_ill_jobs_are_stored_once_and_kept_across_restarts(db):
         "ill:timers": "ill.tasks:timers_job",
         "ill:stats": "ill.tasks:stats_job",
         "ill:retention": "ill.tasks:retention_job",
+        "stats:rollup": "federation.stats.tasks:rollup_job",
+        "reports:rollup": "federation.reports.tasks:rollup_job",
     }

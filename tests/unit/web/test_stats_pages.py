@@ -187,3 +187,10 @@ def test_simulated_activity_is_labelled(seeded, db):
     client = act_as(seeded, COORDINATOR)
     html = client.get("/stats/members", query_string={**RANGE, "lang": "en"}).get_data(as_text=True)
     assert "include 1 simulated events" in html
+
+
+def test_the_header_leads_staff_and_coordinators_to_statistics_but_not_readers(app):
+    link = 'href="/stats/"'
+    assert link in act_as(app, COORDINATOR).get("/").get_data(as_text=True)
+    assert link in act_as(app, (Role.ILL_STAFF, "ytu")).get("/").get_data(as_text=True)
+    assert link not in act_as(app, (Role.READER, "ytlib")).get("/").get_data(as_text=True)
