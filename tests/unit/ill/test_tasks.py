@@ -1,4 +1,4 @@
-"""The alliance-wide jobs (ILL timers, roll-ups) live in the scheduler's job store, once, and keep their state across restarts."""
+"""The alliance-wide jobs (ILL timers, roll-ups) are stored once and kept across restarts."""
 
 from __future__ import annotations
 
