@@ -148,13 +148,26 @@ def lifecycle_titles() -> dict[str, list[str]]:
     return {f"c-life-{i}": rng.sample(lenders, rng.choice((2, 3))) for i in range(LIFECYCLE_TITLES)}
 
 
+def unlimited(alliance):
+    """Return the alliance with daily capacities no benchmark run can reach.
+
+    The demo members take 8-30 requests a day; a fast run would fill them within a second and
+    then measure unrouted requests instead of lifecycles.
+    """
+    members = tuple(
+        dataclasses.replace(m, ill=dataclasses.replace(m.ill, daily_capacity=10**9))
+        for m in alliance.members
+    )
+    return dataclasses.replace(alliance, members=members)
+
+
 def _worker(url: str, seconds: float, seed: int, queue) -> None:
     """Run full lifecycles until time is up; put how many finished (and conflicts) on queue."""
     from ill import services
     from ill.context import make_context
 
     db = Database(url)
-    ctx = make_context(load_alliance(DEMO), KEY)
+    ctx = make_context(unlimited(load_alliance(DEMO)), KEY)
     ctx.rng = random.Random(seed)
     rng = random.Random(seed)
     titles = list(lifecycle_titles())
