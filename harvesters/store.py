@@ -99,7 +99,7 @@ class StoredRecord:
     status: str  # active | deleted | rejected
     metadata_prefix: str
     raw: bytes | None = None  # compressed payload; None for tombstones
-    normalised: dict | None = None
+    normalised: dict | bytes | None = None  # bytes: already serialised as JSON
     reject_reason: str | None = None
 
 
@@ -172,7 +172,7 @@ def _upsert(conn: Connection, member_code: str, records: list[StoredRecord], run
                 r.metadata_prefix,
                 cut(r.reject_reason, MAX_REASON),
                 r.raw,
-                None if r.normalised is None else dumps(r.normalised).decode(),
+                _json_text(r.normalised, dumps),
                 run_id,
                 now,
             )
@@ -245,7 +245,9 @@ def _row(member_code: str, r: StoredRecord, run_id: int, now: datetime) -> dict[
         "p_metadata_prefix": r.metadata_prefix,
         "p_reject_reason": cut(r.reject_reason, MAX_REASON),
         "p_raw": r.raw,
-        "p_normalised": r.normalised,
+        "p_normalised": orjson.loads(r.normalised)
+        if isinstance(r.normalised, bytes)
+        else r.normalised,
         "p_run_id": run_id,
         "p_harvested_at": now,
     }
@@ -272,6 +274,13 @@ def _upsert_statement(dialect: str):
             index_elements=["member_code", "oai_identifier"], set_=keep
         )
     return _statements[dialect]
+
+
+def _json_text(value: dict | bytes | None, dumps) -> str | None:
+    """Return the ``normalised`` column's text (a worker process sends it serialised)."""
+    if value is None:
+        return None
+    return (value if isinstance(value, bytes) else dumps(value)).decode()
 
 
 def _sqlite_upsert(dialect) -> tuple[str, Any]:
