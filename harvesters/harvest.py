@@ -1,8 +1,10 @@
 """The ListRecords loop of one run: pages in, records and a checkpoint out, page by page.
 
-Each page is parsed once (in a prefetch thread, while the previous page is being stored);
-each record's metadata element goes straight to the metadata parser, and its serialised
-payload is kept compressed so parsers can be re-run without harvesting again.
+Each page is parsed in a prefetch thread while the previous page is being stored; each
+record's metadata element goes straight to the metadata parser, and its serialised payload is
+kept compressed so parsers can be re-run without harvesting again. Pages of long lists are
+shared with a worker process that parses and normalises them from the page's bytes
+(``offload.py``), so the Python parsers use both cores.
 """
 
 from __future__ import annotations
