@@ -166,6 +166,7 @@ class Offload:
         self.enabled = False
 
     def _stop(self) -> None:
+        self.enabled = False  # the fetching thread may still be routing: no new worker
         if self._worker is not None:
             self._worker.stop()
 
