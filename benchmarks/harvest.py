@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import platform
 import random
 import resource
@@ -139,6 +140,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def children_peak_rss_mb() -> float:
+    """Peak RSS of the largest finished child process (the normalising worker)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def cpu_seconds() -> float:
     """CPU time (user + system) of this process and of its finished children (workers)."""
     total = 0.0
@@ -195,6 +201,7 @@ def our_harvest(url: str, folder: str, out) -> None:
             "records": stored,
             "seconds": seconds,
             "peak_rss_mb": peak_rss_mb(),
+            "worker_peak_rss_mb": children_peak_rss_mb(),  # the worker exits with its list
             "status": summary.status,
             "error": summary.error,
             "cpu_seconds": cpu,
@@ -238,11 +245,13 @@ def main() -> None:
         "seconds": round(ours["seconds"], 2),
         "records_per_s": round(rate),
         "peak_rss_mb": round(ours["peak_rss_mb"], 1),
+        "worker_peak_rss_mb": round(ours["worker_peak_rss_mb"], 1),
         "cpu_us_per_record": round(ours["cpu_seconds"] / ours["records"] * 1e6),
         "status": ours["status"],
         "machine": (
             f"{platform.machine()} {mp.cpu_count()} cores, Python {platform.python_version()}"
         ),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     if ours.get("error"):
         result["error"] = ours["error"]

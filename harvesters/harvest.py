@@ -1,8 +1,10 @@
 """The ListRecords loop of one run: pages in, records and a checkpoint out, page by page.
 
-Each page is parsed once (in a prefetch thread, while the previous page is being stored);
-each record's metadata element goes straight to the metadata parser, and its serialised
-payload is kept compressed so parsers can be re-run without harvesting again.
+Each page is parsed in a prefetch thread while the previous page is being stored; each
+record's metadata element goes straight to the metadata parser, and its serialised payload is
+kept compressed so parsers can be re-run without harvesting again. Pages of long lists are
+shared with a worker process that parses and normalises them from the page's bytes
+(``offload.py``), so the Python parsers use both cores.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -18,6 +21,7 @@ from lxml import etree
 from federation.db import Database
 from harvesters.client import OAIClient
 from harvesters.errors import BadResumptionToken, EndpointMismatch, HarvestError
+from harvesters.offload import Offload
 from harvesters.pages import DAY, Identity, Item, Page
 from harvesters.parsers import RecordRejected, compile_holdings_config, parse_metadata
 from harvesters.pipeline import Behind, prefetch
@@ -250,16 +254,11 @@ def _harvest_list(
         if from_date:
             params["from"] = from_date
         pages = client.list_pages("ListRecords", token=token, **params)
+        offload = Offload(state, lambda page: _page_records(state, page))
         try:
             with Behind() as store:
-                for page in prefetch(with_payloads(pages)):
-                    records = to_records(
-                        page.items,
-                        state.record_format,
-                        state.prefix,
-                        state.member_code,
-                        state.holdings,
-                    )
+                routed = prefetch(_local_payloads(offload.route(pages)))
+                for page, records in offload.ordered(routed):
                     store.submit(_store_page, db, state, set_spec, page, records, progress)
             return
         except BadResumptionToken as exc:
@@ -273,6 +272,20 @@ def _harvest_list(
                 exc,
                 from_date or "the beginning",
             )
+
+
+def _page_records(state: ListState, page: Page) -> tuple[list[StoredRecord], list[str]]:
+    return to_records(
+        page.items, state.record_format, state.prefix, state.member_code, state.holdings
+    )
+
+
+def _local_payloads(routed: Iterator[tuple[Page, Future | None]]):
+    """Attach payloads to the pages normalised in this process (run in the fetching thread)."""
+    for page, future in routed:
+        if future is None:
+            _attach_payloads(page)
+        yield page, future
 
 
 def _restart_from(state: ListState) -> str | None:
@@ -385,10 +398,14 @@ def with_payloads(pages: Iterator[Page]) -> Iterator[Page]:
     overlaps the metadata parsing of the previous page.
     """
     for page in pages:
-        for item in page.items:
-            if item.metadata is not None:
-                item.raw = stored_payload(item.metadata)
+        _attach_payloads(page)
         yield page
+
+
+def _attach_payloads(page: Page) -> None:
+    for item in page.items:
+        if item.metadata is not None:
+            item.raw = stored_payload(item.metadata)
 
 
 def parsed_record(

@@ -94,6 +94,7 @@ class Page:
     illegal_chars: int = 0
     size: int = 0  # bytes received
     retries: int = 0  # failed attempts before this page came
+    content: bytes = b""  # the body as received (a worker process parses it again)
 
     @property
     def next_token(self) -> str | None:
@@ -120,6 +121,7 @@ def parse_page(content: bytes, base_url: str = "", verb: str | None = None) -> P
         root=root,
         illegal_chars=illegal,
         size=len(content),
+        content=content,
     )
     container = root.find(f"{_O}{verb}") if verb else _verb_element(root)
     if container is not None:

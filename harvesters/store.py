@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, bindparam, func, null, select, update
 from sqlalchemy.engine import Connection
+from zlib_ng import zlib_ng
 
 from federation.db import Database
 from federation.models import HarvestRun, Record, utcnow
@@ -45,8 +47,12 @@ MAX_REASON, MAX_ERROR, MAX_TOKEN, MAX_IDENTIFIER = 1000, 2000, 2000, 500
 
 
 def compress(payload: bytes) -> bytes:
-    """Compress a raw payload for storage (zlib level 1: fast, about 4x smaller for MARCXML)."""
-    return zlib.compress(payload, 1)
+    """Compress a raw payload for storage in the zlib format, level 1 (about 3x smaller).
+
+    zlib-ng writes the same format as zlib about four times faster; anything that reads the
+    column (``zlib.decompress``) is unchanged.
+    """
+    return zlib_ng.compress(payload, 1)
 
 
 def decompress(stored: bytes) -> bytes:
@@ -93,7 +99,7 @@ class StoredRecord:
     status: str  # active | deleted | rejected
     metadata_prefix: str
     raw: bytes | None = None  # compressed payload; None for tombstones
-    normalised: dict | None = None
+    normalised: dict | bytes | None = None  # bytes: already serialised as JSON
     reject_reason: str | None = None
 
 
@@ -138,11 +144,41 @@ def save_page(
     with db.engine.begin() as conn:
         changed, counts = _classify(conn, member_code, records)
         if changed:
-            now = utcnow()
-            rows = [_row(member_code, r, run_id, now) for r in changed]
-            conn.execute(_upsert_statement(conn.dialect.name), rows)
+            _upsert(conn, member_code, changed, run_id)
         conn.execute(_checkpoint_statement(run_id, counts, checkpoint))
     return counts
+
+
+def _upsert(conn: Connection, member_code: str, records: list[StoredRecord], run_id: int) -> None:
+    """Write the changed records of a page with one executemany."""
+    now = utcnow()
+    if conn.dialect.name != "sqlite":
+        rows = [_row(member_code, r, run_id, now) for r in records]
+        conn.execute(_upsert_statement(conn.dialect.name), rows)
+        return
+    # SQLite: the compiled statement straight to the driver, values already in their stored
+    # form (orjson text, the DateTime column's own string), skipping per-row bind processing.
+    sql, stamp = _sqlite_upsert(conn.dialect)
+    now = stamp(now) if stamp is not None else now
+    dumps = orjson.dumps
+    conn.exec_driver_sql(
+        sql,
+        [
+            (
+                member_code,
+                r.oai_identifier,
+                r.datestamp,
+                r.status,
+                r.metadata_prefix,
+                cut(r.reject_reason, MAX_REASON),
+                r.raw,
+                _json_text(r.normalised, dumps),
+                run_id,
+                now,
+            )
+            for r in records
+        ],
+    )
 
 
 def _last_of_each(records: list[StoredRecord]) -> list[StoredRecord]:
@@ -209,7 +245,9 @@ def _row(member_code: str, r: StoredRecord, run_id: int, now: datetime) -> dict[
         "p_metadata_prefix": r.metadata_prefix,
         "p_reject_reason": cut(r.reject_reason, MAX_REASON),
         "p_raw": r.raw,
-        "p_normalised": r.normalised,
+        "p_normalised": orjson.loads(r.normalised)
+        if isinstance(r.normalised, bytes)
+        else r.normalised,
         "p_run_id": run_id,
         "p_harvested_at": now,
     }
@@ -236,6 +274,25 @@ def _upsert_statement(dialect: str):
             index_elements=["member_code", "oai_identifier"], set_=keep
         )
     return _statements[dialect]
+
+
+def _json_text(value: dict | bytes | None, dumps) -> str | None:
+    """Return the ``normalised`` column's text (a worker process sends it serialised)."""
+    if value is None:
+        return None
+    return (value if isinstance(value, bytes) else dumps(value)).decode()
+
+
+def _sqlite_upsert(dialect) -> tuple[str, Any]:
+    """Return the SQLite upsert's SQL with positional parameters in _UPSERT_COLUMNS order."""
+    if "sqlite-sql" not in _statements:
+        compiled = _upsert_statement("sqlite").compile(dialect=dialect)
+        expected = tuple(f"p_{c}" for c in _UPSERT_COLUMNS)
+        if tuple(compiled.positiontup or ()) != expected:  # the rows are built in this order
+            raise RuntimeError(f"unexpected upsert parameters {compiled.positiontup}")
+        stamp = RECORDS.c.harvested_at.type.bind_processor(dialect)
+        _statements["sqlite-sql"] = (compiled.string, stamp)
+    return _statements["sqlite-sql"]
 
 
 def _checkpoint_statement(run_id: int, counts: PageCounts, cp: Checkpoint):

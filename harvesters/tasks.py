@@ -23,7 +23,7 @@ from typing import Any
 from federation.alliance import AllianceFileError, Member, load_alliance
 from federation.db import Database
 from federation.settings import ConfigError, load_settings
-from harvesters.errors import HarvestLocked
+from harvesters.errors import HarvestLocked, UnknownMember
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,9 @@ def run_service(
             after(db, settings, summary)
     except HarvestLocked as exc:
         log.warning("%s of %s skipped after waiting %.0f s: %s", what, member_code, lock_wait, exc)
+    except UnknownMember as exc:
+        # Removed from the alliance (or never imported) while its job still runs: nothing to do.
+        log.warning("%s of %s skipped: %s", what, member_code, exc)
     finally:
         db.dispose()
 

@@ -169,3 +169,17 @@ def test_each_run_brings_the_search_index_up_to_date(db, environment, endpoint, 
     reconcile_job("east-univ")
     assert search_titles(settings_overrides, "apple orchards") == []
     assert search_titles(settings_overrides, "胶东半岛") == ["胶东半岛民俗志"]
+
+
+def test_a_member_removed_from_the_alliance_is_skipped_on_one_line(db, environment, caplog):
+    from federation.models import Member
+
+    with db.session() as session:  # the member was dropped from the alliance in the database
+        session.delete(session.get(Member, "east-univ"))
+        session.commit()
+    with caplog.at_level(logging.WARNING, logger="harvesters.tasks"):
+        harvest_job("east-univ")  # its job still fires until the scheduler restarts
+    assert runs(db) == []
+    [message] = [r.getMessage() for r in caplog.records if r.name == "harvesters.tasks"]
+    assert "harvest of east-univ skipped" in message and "federation members import" in message
+    assert "\n" not in message and not any(r.exc_info for r in caplog.records)

@@ -1,0 +1,276 @@
+"""Normalise some pages of a long list in a worker process, so both cores parse metadata.
+
+The metadata parsers are Python and hold the GIL, so threads alone leave the second core half
+idle. For a long list (at least MIN_RECORDS records), pages are shared with one worker process:
+it is sent a page's body exactly as the server sent it (one bytes object, cheap to pass), runs
+the same ``parse_page`` and ``to_records`` on it, and sends the rows back with the normalised
+record already serialised as JSON. A page goes to the worker while it holds fewer than
+IN_FLIGHT pages and is normalised here otherwise, so the two share the work without tuning.
+
+Pages come out in list order (checkpoints stay in order). A worker that dies or fails is not
+fatal: its pages are normalised here and the rest of the list does without it. The worker
+talks over two pipes and reads them in its own thread; it exits when the list is done or when
+the harvester's end of the pipe closes (the harvester was killed).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+
+import orjson
+
+from harvesters.pages import Page, parse_page
+from harvesters.store import StoredRecord
+
+log = logging.getLogger(__name__)
+
+MIN_RECORDS = 20_000  # shorter lists do not repay the worker's start-up (~1 s of imports)
+MIN_PAGE_ITEMS = 50  # small pages cost more to ship than to normalise here
+IN_FLIGHT = 2  # pages the worker holds at most; more are normalised in this process
+
+Parsed = tuple[list[StoredRecord], list[str]]
+Row = tuple[str, str, str, str, bytes | None, bytes | None, str | None]
+Job = tuple[bytes, str | None, str, str, str, tuple | None]
+_SENT = object()  # marks a page in the worker's hands
+_GONE = object()  # the worker stopped answering
+# One worker per spare core, whatever number of members are harvested at once.
+_workers = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
+
+
+def normalise_page(
+    content: bytes, verb: str | None, record_format: str, prefix: str, member: str, holdings
+) -> tuple[list[Row], list[str]]:
+    """Parse a page's body and its records (in the worker); return plain rows and errors."""
+    from harvesters.harvest import to_records
+
+    records, errors = to_records(
+        parse_page(content, "", verb).items, record_format, prefix, member, holdings
+    )
+    dumps = orjson.dumps
+    rows = [
+        (
+            r.oai_identifier,
+            r.datestamp,
+            r.status,
+            r.metadata_prefix,
+            r.raw,
+            None if r.normalised is None else dumps(r.normalised),
+            r.reject_reason,
+        )
+        for r in records
+    ]
+    return rows, errors
+
+
+class Offload:
+    """Route a list's pages to the worker or to ``local``; hand back results in page order."""
+
+    def __init__(self, state, local: Callable[[Page], Parsed], enabled: bool = True) -> None:
+        self.state = state
+        self.local = local
+        self.enabled = enabled
+        self.seen = 0  # records of this list so far
+        self.pages = self.sent = 0  # pages of this list, and how many went to the worker
+        self._worker: _Worker | None = None
+        self._slots = threading.BoundedSemaphore(IN_FLIGHT)
+
+    def route(self, pages: Iterator[Page]) -> Iterator[tuple[Page, bool]]:
+        """Send pages to the worker as they arrive (run in the fetching thread)."""
+        for page in pages:
+            yield page, self._wanted(page) and self._send(page)
+
+    def ordered(self, routed: Iterator[tuple[Page, bool]]) -> Iterator[tuple[Page, Parsed]]:
+        """Normalise local pages now, collect the worker's, and yield all in list order."""
+        pending: deque[tuple[Page, object]] = deque()
+        try:
+            try:
+                for page, sent in routed:
+                    pending.append((page, _SENT if sent else self.local(page)))
+                    while pending and (self._ready(pending[0]) or len(pending) > IN_FLIGHT + 1):
+                        yield self._resolve(*pending.popleft())
+            except Exception:
+                while pending:  # what came before the failure is still stored
+                    yield self._resolve(*pending.popleft())
+                raise
+            while pending:
+                yield self._resolve(*pending.popleft())
+        finally:
+            self._stop()
+        if self.sent:
+            log.info(
+                "%s: %d of %d pages normalised by the worker process",
+                self.state.member_code,
+                self.sent,
+                self.pages,
+            )
+
+    def _wanted(self, page: Page) -> bool:
+        self.pages += 1
+        self.seen += len(page.items)
+        if not self.enabled or len(page.items) < MIN_PAGE_ITEMS or not page.content:
+            return False
+        expected = page.token.complete_list_size if page.token is not None else None
+        return max(self.seen, expected or 0) >= MIN_RECORDS
+
+    def _send(self, page: Page) -> bool:
+        if not self._slots.acquire(blocking=False):
+            return False  # the worker has enough: this page is normalised here
+        state = self.state
+        job = (page.content, page.verb, state.record_format, state.prefix, state.member_code,
+               state.holdings)  # fmt: skip
+        try:
+            if self._worker is None:
+                self._worker = _Worker.start()
+            self._worker.send(job)
+        except Exception as exc:  # no worker here, or it died: carry on without one
+            self._slots.release()
+            self._give_up(exc)
+            return False
+        self.sent += 1
+        _drop_tree(page)
+        return True
+
+    def _ready(self, entry: tuple[Page, object]) -> bool:
+        return entry[1] is not _SENT or self._worker is None or self._worker.ready()
+
+    def _resolve(self, page: Page, outcome) -> tuple[Page, Parsed]:
+        if outcome is not _SENT:
+            return page, outcome
+        self._slots.release()
+        answer = self._worker.receive() if self.enabled and self._worker else _GONE
+        if isinstance(answer, tuple):
+            rows, errors = answer
+            records = [StoredRecord(i, d, s, p, raw, norm, why)
+                       for i, d, s, p, raw, norm, why in rows]  # fmt: skip
+            return page, (records, errors)
+        self._give_up(answer if isinstance(answer, BaseException) else None)
+        return page, self.local(parse_page(page.content, "", page.verb))  # this process does it
+
+    def _give_up(self, exc: BaseException | None) -> None:
+        if isinstance(exc, NoSpareCore):
+            log.debug("%s: %s; normalising in this process", self.state.member_code, exc)
+        elif self.enabled:
+            reason = f"{type(exc).__name__}: {exc}" if exc is not None else "it stopped answering"
+            log.warning(
+                "%s: normalising in this process only (worker process failed: %s)",
+                self.state.member_code,
+                reason,
+            )
+        self.enabled = False
+
+    def _stop(self) -> None:
+        self.enabled = False  # the fetching thread may still be routing: no new worker
+        if self._worker is not None:
+            self._worker.stop()
+
+
+class NoSpareCore(RuntimeError):
+    """Every spare core already runs a worker (several long lists harvested at once)."""
+
+
+def _drop_tree(page: Page) -> None:
+    """Let the parsed tree of a page sent to the worker go: only its headers are used here."""
+    for item in page.items:
+        item.metadata = None
+    page.root = None
+
+
+class _Worker:
+    """One worker process: jobs go down one pipe, answers come back up another, in order."""
+
+    def __init__(self, process, jobs: Connection, answers: Connection) -> None:
+        self.process = process
+        self.jobs = jobs
+        self.answers: queue.Queue = queue.Queue()
+        self._reader = threading.Thread(
+            target=_read_answers, args=(answers, self.answers), name="offload-answers", daemon=True
+        )
+        self._reader.start()
+
+    @classmethod
+    def start(cls) -> _Worker:
+        """Start a worker process, or raise NoSpareCore when every spare core has one."""
+        if not _workers.acquire(blocking=False):
+            raise NoSpareCore("every spare core already has a worker")
+        try:
+            context = multiprocessing.get_context("spawn")  # fork is unsafe with threads
+            job_out, job_in = context.Pipe(duplex=False)
+            answer_out, answer_in = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_serve, args=(job_out, answer_in), name="harvest-normaliser", daemon=True
+            )
+            process.start()
+        except BaseException:
+            _workers.release()
+            raise
+        job_out.close()  # the worker's ends: holding them here would hide its death
+        answer_in.close()
+        return cls(process, job_in, answer_out)
+
+    def send(self, job: Job) -> None:
+        """Hand the worker a page (its reading thread takes it at once)."""
+        self.jobs.send(job)
+
+    def ready(self) -> bool:
+        """Tell whether the oldest answer (or the news that the worker is gone) has come."""
+        return not self.answers.empty()
+
+    def receive(self):
+        """Return the oldest answer: (rows, errors), an exception, or _GONE."""
+        answer = self.answers.get()
+        if answer is _GONE:
+            self.answers.put(_GONE)  # every later page learns it too
+        return answer
+
+    def stop(self) -> None:
+        """Tell the worker to finish, wait for it (its CPU time is then counted), free its core."""
+        try:
+            self.jobs.send(None)
+            self.jobs.close()
+        except OSError:
+            pass  # already gone
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        _workers.release()
+
+
+def _read_answers(answers: Connection, into: queue.Queue) -> None:
+    while True:
+        try:
+            answer = answers.recv()
+        except (EOFError, OSError):
+            into.put(_GONE)
+            return
+        into.put(answer)
+
+
+def _serve(jobs: Connection, answers: Connection) -> None:
+    """Worker process: normalise pages until told to stop or the harvester's end closes."""
+    waiting: queue.Queue = queue.Queue()
+
+    def take_jobs() -> None:  # read at once, so the harvester never waits to hand one over
+        while True:
+            try:
+                job = jobs.recv()
+            except (EOFError, OSError):
+                job = None
+            waiting.put(job)
+            if job is None:
+                return
+
+    threading.Thread(target=take_jobs, name="offload-jobs", daemon=True).start()
+    while (job := waiting.get()) is not None:
+        try:
+            answer = normalise_page(*job)
+        except Exception as exc:  # handed back: the harvester normalises that page itself
+            answer = RuntimeError(f"{type(exc).__name__}: {exc}")
+        answers.send(answer)
