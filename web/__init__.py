@@ -15,10 +15,10 @@ from federation.settings import ensure_secret_key, load_settings
 
 
 class DatabaseId(IntegerConverter):
-    """An ``<int:...>`` URL part that a database id column can hold (1 .. 2**63 - 1)."""
+    """An ``<int:...>`` URL part that an id column can hold (PostgreSQL integer: < 2**31)."""
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -26,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings (defaults, file, environment, ``config``), then each area."""
     settings = load_settings(overrides=config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=True)
-    app.url_map.converters["int"] = DatabaseId  # ids past 64 bits are a 404, not a 500
+    app.url_map.converters["int"] = DatabaseId  # ids no id column holds are a 404, not a 500
     app.config.update({f"FEDERATION_{k}": v for k, v in settings.items()})
     app.config["SECRET_KEY"] = ensure_secret_key(settings)
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024

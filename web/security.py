@@ -194,6 +194,19 @@ def _refuse_undeclared() -> None:
         abort(403, description="This address declares no permission and is refused.")
 
 
+def _refuse_nul() -> None:
+    """Refuse NUL characters in the address, form or JSON body: no stored text may hold one.
+
+    (PostgreSQL refuses them in text columns; SQLite would store them and cut titles short.)
+    """
+    values = list(request.args.values())
+    if request.mimetype == "application/x-www-form-urlencoded":
+        values += list(request.form.values())
+    body_nul = request.is_json and b"\\u0000" in (request.get_data(cache=True) or b"")
+    if body_nul or any("\x00" in value for value in values):
+        abort(400, description="The request contains a NUL character, which no field accepts.")
+
+
 PASSWORD_CHANGE_ALLOWED = frozenset(
     {"account.profile", "account.change_password", "account.sign_out", "i18n.switch", "static"}
 )
@@ -242,6 +255,7 @@ def init_app(app: Flask) -> None:
     app.config["MAX_FORM_MEMORY_SIZE"] = 64 * 1024
     app.config["MAX_FORM_PARTS"] = 100
     app.before_request(_refuse_undeclared)
+    app.before_request(_refuse_nul)
     set_actor_loader(app, load_actor)
     app.before_request(_check_csrf)  # after the loader: bearer calls are exempt
     app.before_request(_force_password_change)

@@ -105,16 +105,22 @@ def test_mistakes_are_explained_and_nothing_is_lost_or_stored(client, db, member
 
 
 @pytest.mark.parametrize("page", ["//evil.example/", "/\\evil.example/", "https://evil.example/",
-                                  "javascript:alert(1)", "/search?q=a\x00b"])  # fmt: skip
+                                  "javascript:alert(1)", "/search?q=a\x01b"])  # fmt: skip
 def test_page_outside_the_site_is_not_kept(client, db, members, page):
     post(client, {"category": "other", "message": "x", "page": page})
     assert [r.page for r in _rows(db)] == [""]
 
 
 def test_control_characters_are_dropped_not_a_server_error(client, db, members):
-    response = post(client, {"category": "other", "message": "bad\x00 byte\x1b[31m\nsecond line"})
+    response = post(client, {"category": "other", "message": "bad\x01 byte\x1b[31m\nsecond line"})
     assert response.status_code == 200
     assert [r.message for r in _rows(db)] == ["bad byte[31m\nsecond line"]
+
+
+def test_a_nul_character_is_refused_with_a_message_and_nothing_is_stored(client, db, members):
+    response = post(client, {"category": "other", "message": "bad\x00 byte"})
+    assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
+    assert _rows(db) == []
 
 
 def _add(db, when: datetime, member: str | None, message: str) -> None:

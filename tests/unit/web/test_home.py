@@ -121,5 +121,5 @@ def test_home_says_when_each_member_was_last_harvested(app, client, alliance):
 
 def test_an_id_too_large_for_the_database_is_not_found_not_an_error(app):
     client = app.test_client()
-    response = client.get("/api/v1/ill/requests/1534071671432862755263066258014208")
-    assert response.status_code == 404
+    for too_large in ("6357253370", "1534071671432862755263066258014208"):  # > 32 and > 64 bits
+        assert client.get(f"/api/v1/ill/requests/{too_large}").status_code == 404

@@ -179,3 +179,11 @@ def test_without_a_proxy_setting_forwarded_addresses_are_ignored(settings_overri
     ]
     assert codes == [200, 429]  # a client cannot dodge the limit by inventing addresses
     app.extensions["federation.db"].dispose()
+
+
+def test_a_nul_character_in_the_address_or_a_json_body_is_refused_with_a_message(app):
+    client = app.test_client()
+    answer = client.get("/api/v1/search?q=a%00b")
+    assert answer.status_code == 400 and "NUL" in answer.get_data(as_text=True)
+    answer = client.post("/api/v1/ill/requests", json={"note": "a\u0000b"})
+    assert answer.status_code == 400
