@@ -255,8 +255,8 @@ def init_app(app: Flask) -> None:
     app.config["MAX_FORM_MEMORY_SIZE"] = 64 * 1024
     app.config["MAX_FORM_PARTS"] = 100
     app.before_request(_refuse_undeclared)
-    app.before_request(_refuse_nul)
     set_actor_loader(app, load_actor)
+    app.before_request(_refuse_nul)  # after the loader: a wrong API token is a 401 first
     app.before_request(_check_csrf)  # after the loader: bearer calls are exempt
     app.before_request(_force_password_change)
     app.after_request(_add_headers)

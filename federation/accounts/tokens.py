@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,8 +67,12 @@ def create_token(
     return IssuedToken(row.id, member_code, name, scope, prefix, secret)
 
 
+_URLSAFE = re.compile(r"[A-Za-z0-9_\-]+")
+
+
 def _lookup(session: Session, secret: str) -> ApiToken | None:
-    if not secret.startswith(PREFIX) or len(secret) > 200:
+    # Tokens we issue are short and URL-safe; anything else (a NUL, spaces) is not one of ours.
+    if not secret.startswith(PREFIX) or len(secret) > 200 or not _URLSAFE.fullmatch(secret):
         return None
     prefix = secret[len(PREFIX) :].split("_", 1)[0]
     row = session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))

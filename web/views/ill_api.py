@@ -113,8 +113,8 @@ def create_request():
     if not isinstance(body, dict):
         raise BadInput("send a JSON object (Content-Type: application/json)")
     key = (request.headers.get("Idempotency-Key") or "").strip() or None
-    if key and len(key) > 100:
-        raise BadInput("Idempotency-Key: at most 100 characters")
+    if key and (len(key) > 100 or not key.isprintable()):
+        raise BadInput("Idempotency-Key: at most 100 printable characters")
     fields = {k: v for k, v in body.items() if k not in ("simulated", "ctx", "idempotency_key")}
     with get_db().session() as session:
         before = (

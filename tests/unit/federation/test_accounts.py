@@ -190,3 +190,11 @@ def test_tokens_need_a_known_member_a_scope_and_a_name(session):
     create_token(session, "ldu", "two", "read")
     assert [t.name for t in list_tokens(session, "ytu")] == ["one"]
     assert session.scalar(select(User)) is None
+
+
+def test_a_token_with_characters_we_never_issue_is_no_token(db):
+    from federation.accounts import actor_for_token
+
+    with db.session() as session:
+        assert actor_for_token(session, "fed_abc\x00def") is None
+        assert actor_for_token(session, "fed_abc def") is None
