@@ -204,7 +204,7 @@ def _refuse_nul() -> None:
         values += list(request.form.values())
     body_nul = request.is_json and b"\\u0000" in (request.get_data(cache=True) or b"")
     if body_nul or any("\x00" in value for value in values):
-        abort(400, description="The request contains a NUL character, which no field accepts.")
+        abort(400, description=_("The request contains a NUL character, which no field accepts."))
 
 
 PASSWORD_CHANGE_ALLOWED = frozenset(
