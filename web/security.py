@@ -194,11 +194,17 @@ def _refuse_undeclared() -> None:
         abort(403, description="This address declares no permission and is refused.")
 
 
+NUL_TOLERANT_BLUEPRINTS = frozenset({"sru"})
+
+
 def _refuse_nul() -> None:
     """Refuse NUL characters in the address, form or JSON body: no stored text may hold one.
 
     (PostgreSQL refuses them in text columns; SQLite would store them and cut titles short.)
+    SRU answers bad queries itself, with a diagnostic in the protocol's own XML.
     """
+    if request.blueprint in NUL_TOLERANT_BLUEPRINTS:
+        return
     values = list(request.args.values())
     if request.mimetype == "application/x-www-form-urlencoded":
         values += list(request.form.values())
