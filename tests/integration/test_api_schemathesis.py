@@ -5,16 +5,14 @@ breaks the documented schema, and a wrong token is a documented 401, never data.
 from __future__ import annotations
 
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import checks
 
 from federation.accounts import create_token, revoke_token
 from federation.accounts.models import ApiToken
 from tests.support.accounts import ensure_members
-
-schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed")
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from schemathesis import checks  # noqa: E402
 
 pytestmark = pytest.mark.integration
 CHECKS = [

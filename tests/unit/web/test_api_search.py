@@ -7,6 +7,9 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import checks
 
 HOSTILE_TITLE = "<script>alert(\"x\")</script> 'quoted' javascript:alert(1) & <b>bold</b>"
 
@@ -302,10 +305,6 @@ def test_generated_requests_from_the_openapi_document_never_get_a_500(indexed):
     500, only documented status codes, and every answer matches its documented schema.
     (Not checked: that every schema-valid request succeeds, since year_from <= year_to and
     the 10,000-result window are rules OpenAPI 3.0 cannot state.)"""
-    schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed")
-    from hypothesis import HealthCheck, given, settings
-    from schemathesis import checks
-
     wanted = [
         checks.not_a_server_error,
         checks.status_code_conformance,

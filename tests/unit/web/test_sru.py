@@ -3,7 +3,9 @@ OpenSearch description, on a small real tantivy index of hand-made clusters."""
 
 from __future__ import annotations
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 from lxml import etree
 
 from search.query import And, MatchAll, Not, Or, Phrase, Term
@@ -202,9 +204,6 @@ def test_opensearch_description_points_at_the_reader_search(sru):
 
 
 def test_any_query_text_gets_records_or_a_diagnostic_never_a_crash(sru, app):
-    hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is not installed")
-    from hypothesis import strategies as st
-
     pieces = st.sampled_from(
         ["title", "=", '"', "(", ")", " and ", " or ", " not ", "any", "<", "/", "\\", "库", "x"]
     )
