@@ -220,3 +220,18 @@ def test_feedback_from_the_footer_and_back_to_the_search(page: Page):
     page.get_by_role("link", name="Back to the page you were on").click()
     page.wait_for_url("**/search?q=history*")
     expect(page.locator("#q")).to_have_value("history")
+
+
+def test_home_results_and_record_load_without_a_failed_request_or_console_error(page: Page):
+    """What a reader's browser fetches on its own (the tab icon, styles) all arrives, and no
+    page logs an error (a Content-Security-Policy refusal would)."""
+    failures: list[str] = []
+    page.on("response", lambda r: r.status >= 400 and failures.append(f"{r.status} {r.url}"))
+    page.on("console", lambda m: m.type == "error" and failures.append(m.text))
+    page.goto("/")
+    expect(page.locator("link[rel=icon]")).to_have_count(1)
+    page.goto("/search?q=中国发展报告")
+    expect(page.locator(".hit").first).to_be_visible()
+    _open_record_held_by_several(page)
+    page.wait_for_load_state("networkidle")
+    assert failures == []
