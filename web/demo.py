@@ -148,6 +148,8 @@ def run_demo(ctx, port: int, seed: int, check_only: bool) -> None:
         harvest_demo(ctx, echo=click.echo)
         _index_demo(ctx)
         _simulate_ill(ctx, alliance, seed)
+        _simulate_readers(ctx, alliance, seed)
+        _rollup_usage(ctx, alliance)
     except BaseException:
         endpoints.stop()
         raise
@@ -200,7 +202,21 @@ def _simulate_ill(ctx, alliance: Alliance, seed: int) -> None:
             f"Simulated a year of ILL traffic: {made} requests, labelled simulated "
             f"({time.perf_counter() - started:.1f} s)."
         )
-    _rollup_usage(ctx, alliance)
+
+
+def _simulate_readers(ctx, alliance: Alliance, seed: int) -> None:
+    """Seed a simulated year of reader searches (once per instance; labelled simulated)."""
+    from federation.stats.readers import already_simulated, simulate_reader_year
+
+    with ctx.db.session() as session:
+        if already_simulated(session):
+            return
+    started = time.perf_counter()
+    searches = simulate_reader_year(ctx.db, alliance, seed=seed)
+    click.echo(
+        f"Simulated a year of reader searches: {searches} searches with their record views, "
+        f"labelled simulated ({time.perf_counter() - started:.1f} s)."
+    )
 
 
 def _rollup_usage(ctx, alliance: Alliance) -> None:

@@ -77,13 +77,17 @@ class Gap:
 
 
 def fmt(value: float | None, percent: bool = False) -> str:
-    """Format a figure for a sentence: percentages whole, small numbers with one decimal."""
+    """Format a figure for a sentence: percentages whole, numbers up to 100 with one decimal,
+    and figures below 1 with two significant digits (0.035 requests per 1,000 residents must
+    not read as 0.0)."""
     if value is None:
         return "–"
     if percent:
         return f"{value * 100:.0f}%"
     if abs(value) >= 100 or float(value).is_integer():
         return f"{value:,.0f}"
+    if abs(value) < 1:
+        return f"{value:.2g}"
     return f"{value:.1f}"
 
 

@@ -77,3 +77,14 @@ def test_where_less_is_better_the_gap_is_said_in_times_the_median():
         "1.9 times the alliance median (11.5)"
     )
     assert "为联盟中位数（11.5）的1.9倍" in gap.text_zh
+
+
+def test_a_small_rate_is_printed_with_its_digits_not_as_zero():
+    from federation.reports.gaps import fmt
+
+    assert fmt(0.035) == "0.035"
+    assert fmt(0.0) == "0"
+    assert fmt(0.5) == "0.5"
+    assert fmt(12.34) == "12.3"
+    assert fmt(1234.5) == "1,234"
+    assert fmt(0.163, percent=True) == "16%"
