@@ -13,6 +13,9 @@ from sqlalchemy import func, select
 from federation.accounts.tokens import create_token, list_tokens, revoke_token
 from federation.roles import Actor, Role
 from ill.iso18626.messages import (
+    ACTIONS,
+    REASONS_FOR_MESSAGE,
+    STATUSES,
     AgencyId,
     Confirmation,
     Header,
@@ -278,42 +281,6 @@ def test_a_valid_message_from_the_agency_gets_its_own_confirmation(client):
 
 # ------------------------------------------------- structure-aware fuzzing of the handlers
 
-STATUSES = (
-    "RequestReceived",
-    "ExpectToSupply",
-    "WillSupply",
-    "Loaned",
-    "Overdue",
-    "Recalled",
-    "RetryPossible",
-    "Unfilled",
-    "HoldReturn",
-    "ReleaseHoldReturn",
-    "CopyCompleted",
-    "LoanCompleted",
-    "CompletedWithoutReturn",
-    "Cancelled",
-)
-ACTIONS = (
-    "StatusRequest",
-    "Received",
-    "Cancel",
-    "Renew",
-    "HoldReturn",
-    "ShippedReturn",
-    "ShippedForward",
-    "Notification",
-    "Lost",
-)
-REASONS = (
-    "RequestResponse",
-    "StatusRequestResponse",
-    "RenewResponse",
-    "CancelResponse",
-    "StatusChange",
-    "Notification",
-)
-
 
 @pytest.fixture
 def ytu_lends(app):
@@ -342,7 +309,7 @@ def test_any_valid_status_or_action_is_answered_never_crashes(app, client, ytu_l
     if data.draw(st.booleans()):
         message = SupplyingAgencyMessage(
             header=Header(AgencyId("zhifu-pl"), rid, AgencyId("ytu")),
-            reason_for_message=data.draw(st.sampled_from(REASONS)),
+            reason_for_message=data.draw(st.sampled_from(REASONS_FOR_MESSAGE)),
             status=data.draw(st.sampled_from(STATUSES)),
             note=data.draw(st.none() | st.text(max_size=30)),
         )
