@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,20 +30,18 @@ CHROMIUM_ARGS = [
 MEMBERS = ("ytu", "ytlib", "xingfu-cl")  # MARC 21, UNIMARC/CNMARC, Dublin Core
 
 
-
 def browser_missing() -> bool:
     """Say whether Debian's chromium or the playwright package is absent (then tests skip)."""
     return not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None
 
 
-def _harvest_and_index(app, db, overrides: dict) -> None:
-    """Serve three demo members over loopback OAI-PMH, harvest them fully and index them."""
+def _harvest(db, overrides: dict) -> None:
+    """Serve three demo members over loopback OAI-PMH and harvest them fully."""
     from federation.alliance import load_alliance
     from federation.demo import build_corpus
     from federation.members import import_alliance
     from federation.settings import load_settings
     from harvesters.services import harvest_all
-    from search.indexing import rebuild_index
     from web.demo import member_profiles, member_repositories
     from web.oai.provider import OAIProvider
     from web.oai.server import EndpointServer
@@ -59,17 +58,29 @@ def _harvest_and_index(app, db, overrides: dict) -> None:
             members.append(dataclasses.replace(m, oai=dataclasses.replace(m.oai, base_url=url)))
         summaries = harvest_all(db, members, full=True, settings=settings)
     assert all(s.ok for s in summaries), [s.error for s in summaries]
-    assert rebuild_index(db, app.extensions["federation.search"]) > 100
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Iterator[str]:
-    """Return the base URL (no trailing slash) of the app serving a harvested, indexed store."""
+def _index(app) -> None:
+    """Build the search index of what was harvested."""
+    from search.indexing import rebuild_index
+
+    assert rebuild_index(app.extensions["federation.db"], app.extensions["federation.search"]) > 100
+
+
+@contextmanager
+def serve_instance(
+    tmp_path_factory, name: str, prepare: Callable, after_app: Callable | None = None
+) -> Iterator[str]:
+    """Serve the app on a fresh SQLite instance of the demo alliance; yield its base URL.
+
+    ``prepare(db, overrides)`` fills the database before the app starts (harvest, seed);
+    ``after_app(app)`` runs once the app exists (accounts made through it).
+    """
     from federation.db import Database
     from web import create_app
     from web.oai.server import EndpointServer
 
-    root = tmp_path_factory.mktemp("browser")
+    root = tmp_path_factory.mktemp(name)
     overrides = {
         "INSTANCE_PATH": str(root / "instance"),
         "DATABASE_URL": f"sqlite:///{root / 'instance' / 'test.sqlite3'}",
@@ -78,12 +89,25 @@ def site(tmp_path_factory) -> Iterator[str]:
     }
     db = Database(overrides["DATABASE_URL"])
     db.upgrade()
-    app = create_app(dict(overrides))
-    _harvest_and_index(app, db, overrides)
-    with EndpointServer() as server:
-        yield server.start(app).rstrip("/")
-    app.extensions["federation.db"].dispose()
-    db.dispose()
+    app = None
+    try:
+        prepare(db, overrides)
+        app = create_app(dict(overrides))
+        if after_app is not None:
+            after_app(app)
+        with EndpointServer() as server:
+            yield server.start(app).rstrip("/")
+    finally:
+        if app is not None:
+            app.extensions["federation.db"].dispose()
+        db.dispose()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Iterator[str]:
+    """Return the base URL (no trailing slash) of the app serving a harvested, indexed store."""
+    with serve_instance(tmp_path_factory, "browser", _harvest, _index) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import DEMO_ALLIANCE
-from tests.integration.browser.conftest import MISSING, browser_missing
+from tests.integration.browser.conftest import MISSING, browser_missing, serve_instance
 
 if browser_missing():
     pytest.skip(MISSING, allow_module_level=True)
@@ -24,29 +24,16 @@ def site(tmp_path_factory) -> Iterator[str]:
     """Serve the app with the demo alliance's members and one member administrator (no harvest)."""
     from federation.accounts import create_user
     from federation.alliance import load_alliance
-    from federation.db import Database
     from federation.members import import_alliance
-    from web import create_app
-    from web.oai.server import EndpointServer
 
-    root = tmp_path_factory.mktemp("accounts-browser")
-    overrides = {
-        "INSTANCE_PATH": str(root / "instance"),
-        "DATABASE_URL": f"sqlite:///{root / 'instance' / 'test.sqlite3'}",
-        "ALLIANCE_FILE": str(DEMO_ALLIANCE),
-        "SECRET_KEY": "test-secret",
-    }
-    db = Database(overrides["DATABASE_URL"])
-    db.upgrade()
-    with db.session() as s:
-        import_alliance(s, load_alliance(DEMO_ALLIANCE))
-    with db.session() as s:
-        create_user(s, "ytu-admin", PASSWORD, "member_admin", "ytu", "Liu Fang")
-    app = create_app(dict(overrides))
-    with EndpointServer() as server:
-        yield server.start(app).rstrip("/")
-    app.extensions["federation.db"].dispose()
-    db.dispose()
+    def members_and_an_administrator(db, overrides) -> None:
+        with db.session() as s:
+            import_alliance(s, load_alliance(DEMO_ALLIANCE))
+        with db.session() as s:
+            create_user(s, "ytu-admin", PASSWORD, "member_admin", "ytu", "Liu Fang")
+
+    with serve_instance(tmp_path_factory, "accounts-browser", members_and_an_administrator) as url:
+        yield url
 
 
 @pytest.fixture

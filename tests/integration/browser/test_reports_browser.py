@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import DEMO_ALLIANCE, REPO_ROOT
-from tests.integration.browser.conftest import MISSING, browser_missing
+from tests.integration.browser.conftest import MISSING, browser_missing, serve_instance
 
 if browser_missing():
     pytest.skip(MISSING, allow_module_level=True)
@@ -27,30 +27,19 @@ COORDINATOR = "coordinator-demo"
 def report_site(tmp_path_factory) -> Iterator[str]:
     """Serve the harvested demo alliance with simulated activity and a coordinator's account."""
     from federation.alliance import load_alliance
-    from federation.db import Database
     from federation.roles import Role
     from tests.integration.reports_demo import demo_months, harvest_demo, simulate_activity
     from tests.support.accounts import make_user
-    from web import create_app
-    from web.oai.server import EndpointServer
 
-    root = tmp_path_factory.mktemp("reports")
-    overrides = {
-        "INSTANCE_PATH": str(root / "instance"),
-        "DATABASE_URL": f"sqlite:///{root / 'instance' / 'test.sqlite3'}",
-        "ALLIANCE_FILE": str(DEMO_ALLIANCE),
-        "SECRET_KEY": "test-secret",
-    }
-    db = Database(overrides["DATABASE_URL"])
-    db.upgrade()
-    harvest_demo(db, overrides)
-    simulate_activity(db, load_alliance(DEMO_ALLIANCE), demo_months())
-    app = create_app(dict(overrides))
-    make_user(app, Role.COORDINATOR, username=COORDINATOR)
-    with EndpointServer() as server:
-        yield server.start(app).rstrip("/")
-    app.extensions["federation.db"].dispose()
-    db.dispose()
+    def harvest_and_simulate(db, overrides) -> None:
+        harvest_demo(db, overrides)
+        simulate_activity(db, load_alliance(DEMO_ALLIANCE), demo_months())
+
+    def coordinator(app) -> None:
+        make_user(app, Role.COORDINATOR, username=COORDINATOR)
+
+    with serve_instance(tmp_path_factory, "reports", harvest_and_simulate, coordinator) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
