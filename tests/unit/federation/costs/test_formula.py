@@ -164,7 +164,7 @@ def test_the_alliance_file_refuses_a_pool_larger_than_the_common_costs():
 
     from federation.alliance import AllianceFileError, load_alliance_text
 
-    minimal = Path(__file__).resolve().parents[2] / "data" / "alliance" / "good" / "minimal.yaml"
+    minimal = Path(__file__).resolve().parents[3] / "data" / "alliance" / "good" / "minimal.yaml"
     text = minimal.read_text(encoding="utf-8") + "  net_lender_pool: 200000\n"
     with pytest.raises(AllianceFileError) as info:
         load_alliance_text(text)
