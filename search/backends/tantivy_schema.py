@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import tantivy
@@ -107,23 +108,27 @@ def index_document(doc: ClusterDoc, schema: tantivy.Schema) -> tantivy.Document:
 
 def document_fields(doc: ClusterDoc) -> dict[str, Any]:
     """Return the index fields of one cluster document (field name -> value or values)."""
-    # Written for speed (it runs once per document of a rebuild): one dict, no helpers
-    # beyond the analysis caches; tantivy takes a single value or a list for any field.
+    # Written for speed (it runs once per document of a rebuild, on the one thread that
+    # feeds tantivy): one dict, no helpers beyond the analysis caches; tantivy takes a
+    # single value or a list for any field.
     get = doc.get
     cluster_id = doc["cluster_id"]
     title = get("title") or ""
-    titles = [title]
-    for name in _TITLE_EXTRAS:
-        value = get(name)
-        if value:
-            titles += _values(value)
+    subtitle, others, series = get("subtitle"), get("other_titles"), get("series")
+    if subtitle or others or series:
+        title_text = analysis.join_for_index(
+            [title] + _values(subtitle) + _values(others) + _values(series)
+        )
+    else:
+        title_text = analysis.prepare_for_index(title)
+    isbns, issns = get("isbns") or [], get("issns")
     fields: dict[str, Any] = {
         "cluster_id": cluster_id,
-        "title": analysis.join_for_index(titles),
+        "title": title_text,
         "author": analysis.join_cached(get("authors") or []),
         "subject": analysis.join_cached(get("subjects") or []),
-        "publisher": analysis.join_cached(_values(get("publisher")) + _values(get("place"))),
-        "isbn": analysis.index_isbns(_values(get("isbns")) + _values(get("issns"))),
+        "publisher": _publisher_text(get("publisher"), get("place")),
+        "isbn": analysis.index_isbns(isbns + _values(issns) if issns else _values(isbns)),
         "clc": [c.upper() for c in get("clc") or ()],
         "title_sort": (get("title_sort") or analysis.fold(title))[:64],
         SAMPLE: zlib.crc32(cluster_id.encode()) % SAMPLE_BUCKETS,
@@ -137,6 +142,12 @@ def document_fields(doc: ClusterDoc) -> dict[str, Any]:
     if year is not None:
         fields[YEAR] = int(year)
     return fields
+
+
+@lru_cache(maxsize=20_000)
+def _publisher_text(publisher: str | None, place: str | None) -> str:
+    """Return the publisher field's text (publisher and place repeat across documents)."""
+    return analysis.join_cached(_values(publisher) + _values(place))
 
 
 class QueryBuilder:
