@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from harvesters.bibrecord import BibRecord
 from search.dedup.keys import sort_title
@@ -159,8 +160,10 @@ def clc_main(number: str) -> list[str]:
 def _unique(values: Iterable[str | None], key=fold) -> list[str]:
     seen: dict[str, str] = {}
     for value in values:
-        if value and key(value) not in seen:
-            seen[key(value)] = value
+        if value:
+            k = key(value)  # once per value: keys fold text, and documents are built in bulk
+            if k not in seen:
+                seen[k] = value
     return list(seen.values())
 
 
@@ -176,13 +179,20 @@ def _other_titles(best: BibRecord, records: list[BibRecord]) -> list[str]:
     return [t for t in _unique(variants, key=_spelling) if _spelling(t) != main]
 
 
+@lru_cache(maxsize=100_000)
 def _spelling(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _authors(records: list[BibRecord]) -> list[str]:
     names = [n.name for r in records for n in r.names]
-    return _unique(names, key=lambda n: name_key(n) or fold(n))
+    return _unique(names, key=_author_key)
+
+
+@lru_cache(maxsize=100_000)
+def _author_key(name: str) -> str:
+    """Return the key two spellings of one author share (names repeat across clusters)."""
+    return name_key(name) or fold(name)
 
 
 def _unions(records: list[BibRecord]) -> dict:
