@@ -12,14 +12,12 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+import orjson
 import tantivy
 
 from search import analysis
 from search.documents import FACET_FIELDS, ClusterDoc
 from search.query import And, MatchAll, Node, Not, Or, Phrase, SearchQuery, Term
-
-import orjson
-
 
 TEXT_TOKENIZER = "federation_text"
 # Indexes no term but keeps the raw value in the fast field: a sort key costs no postings.
