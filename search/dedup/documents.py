@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 
 from harvesters.bibrecord import BibRecord
 from search.dedup.keys import sort_title
@@ -34,6 +35,7 @@ _COMPLETENESS = (
     "title", "subtitle", "names", "publisher", "place", "year", "edition", "pages", "isbns",
     "subjects", "classifications", "series", "languages",
 )  # fmt: skip
+_completeness_values = attrgetter(*_COMPLETENESS)
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,10 @@ def build_document(
     if not records:
         raise ValueError(f"cluster {cluster_id} has no records to build a document from")
     ordered = sorted(records, key=lambda pair: pair[0])
-    best = max(ordered, key=lambda pair: (completeness(pair[1]), -pair[0]))[1]
+    if len(ordered) == 1:  # most clusters: nothing to choose between
+        best = ordered[0][1]
+    else:
+        best = max(ordered, key=lambda pair: (completeness(pair[1]), -pair[0]))[1]
     holdings = [h for rid, record in ordered for h in holding_docs(rid, record, members)]
     doc: ClusterDoc = {
         "cluster_id": cluster_id,
@@ -86,7 +91,7 @@ def build_document(
 
 def completeness(record: BibRecord) -> tuple[int, int]:
     """Score how complete a record is: filled fields, then MARC over Dublin Core."""
-    filled = sum(1 for name in _COMPLETENESS if getattr(record, name))
+    filled = sum(map(bool, _completeness_values(record)))
     return filled, record.source_format != "oai_dc"
 
 
