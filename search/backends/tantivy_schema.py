@@ -86,7 +86,6 @@ def build_schema() -> tantivy.Schema:
     return sb.build()
 
 
-_TITLE_EXTRAS = ("subtitle", "other_titles", "series")
 _FACET_SOURCES = [(field, FACET_FIELDS[facet]) for facet, field in FACET_INDEX_FIELD.items()]
 
 
