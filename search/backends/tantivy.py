@@ -23,7 +23,7 @@ from search.backends.tantivy_facets import EXACT_LIMIT, SAMPLE_TARGET, FacetCoun
 from search.backends.tantivy_schema import (
     QueryBuilder,
     build_schema,
-    document_json,
+    index_document,
     register_tokenizers,
 )
 from search.documents import ClusterDoc
@@ -169,7 +169,7 @@ class TantivyBackend:
         sent = 0
         for doc in docs:
             writer.delete_documents_by_term("cluster_id", doc["cluster_id"])
-            writer.add_json(document_json(doc))
+            writer.add_document(index_document(doc, self.schema))
             sent += 1
         return sent
 
@@ -195,7 +195,7 @@ class TantivyBackend:
             raise RebuildInProgress("another rebuild of the search index is running")
         try:
             name, index = self._new_generation()
-            written = _write_all(index, docs, self.rebuild_threads, progress)
+            written = _write_all(index, self.schema, docs, self.rebuild_threads, progress)
             self._drop_writer()
             self._publish(name)
             self.index()
@@ -264,7 +264,11 @@ class TantivyBackend:
 
 
 def _write_all(
-    index: tantivy.Index, docs: Iterable[ClusterDoc], threads: int, progress: Progress | None
+    index: tantivy.Index,
+    schema: tantivy.Schema,
+    docs: Iterable[ClusterDoc],
+    threads: int,
+    progress: Progress | None,
 ) -> int:
     """Write every document into a fresh index and commit; return how many."""
     writer = index.writer(REBUILD_HEAP, threads)
@@ -275,7 +279,7 @@ def _write_all(
         if cluster_id in seen:  # a repeated id replaces the earlier document
             writer.delete_documents_by_term("cluster_id", cluster_id)
         seen.add(cluster_id)
-        writer.add_json(document_json(doc))
+        writer.add_document(index_document(doc, schema))
         written += 1
         if progress and written % 10_000 == 0:
             progress(written)

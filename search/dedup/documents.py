@@ -12,6 +12,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import attrgetter
 
 from harvesters.bibrecord import BibRecord
 from search.dedup.keys import sort_title
@@ -33,6 +35,7 @@ _COMPLETENESS = (
     "title", "subtitle", "names", "publisher", "place", "year", "edition", "pages", "isbns",
     "subjects", "classifications", "series", "languages",
 )  # fmt: skip
+_completeness_values = attrgetter(*_COMPLETENESS)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,10 @@ def build_document(
     if not records:
         raise ValueError(f"cluster {cluster_id} has no records to build a document from")
     ordered = sorted(records, key=lambda pair: pair[0])
-    best = max(ordered, key=lambda pair: (completeness(pair[1]), -pair[0]))[1]
+    if len(ordered) == 1:  # most clusters: nothing to choose between
+        best = ordered[0][1]
+    else:
+        best = max(ordered, key=lambda pair: (completeness(pair[1]), -pair[0]))[1]
     holdings = [h for rid, record in ordered for h in holding_docs(rid, record, members)]
     doc: ClusterDoc = {
         "cluster_id": cluster_id,
@@ -85,7 +91,7 @@ def build_document(
 
 def completeness(record: BibRecord) -> tuple[int, int]:
     """Score how complete a record is: filled fields, then MARC over Dublin Core."""
-    filled = sum(1 for name in _COMPLETENESS if getattr(record, name))
+    filled = sum(map(bool, _completeness_values(record)))
     return filled, record.source_format != "oai_dc"
 
 
@@ -159,8 +165,10 @@ def clc_main(number: str) -> list[str]:
 def _unique(values: Iterable[str | None], key=fold) -> list[str]:
     seen: dict[str, str] = {}
     for value in values:
-        if value and key(value) not in seen:
-            seen[key(value)] = value
+        if value:
+            k = key(value)  # once per value: keys fold text, and documents are built in bulk
+            if k not in seen:
+                seen[k] = value
     return list(seen.values())
 
 
@@ -176,13 +184,20 @@ def _other_titles(best: BibRecord, records: list[BibRecord]) -> list[str]:
     return [t for t in _unique(variants, key=_spelling) if _spelling(t) != main]
 
 
+@lru_cache(maxsize=100_000)
 def _spelling(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _authors(records: list[BibRecord]) -> list[str]:
     names = [n.name for r in records for n in r.names]
-    return _unique(names, key=lambda n: name_key(n) or fold(n))
+    return _unique(names, key=_author_key)
+
+
+@lru_cache(maxsize=100_000)
+def _author_key(name: str) -> str:
+    """Return the key two spellings of one author share (names repeat across clusters)."""
+    return name_key(name) or fold(name)
 
 
 def _unions(records: list[BibRecord]) -> dict:

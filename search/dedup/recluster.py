@@ -180,7 +180,7 @@ def _insert_clusters(session, result: Clustering, ids: list[str], created: dict,
                     "matched_record_id": evidence.matched_record_id,
                 }
             )
-    st.insert_rows(session, st.MEMBERS, rows)
+    st.insert_plain_rows(session, st.MEMBERS, rows, json_columns=("evidence",))
 
 
 def _created_at(session: Session, ids: set[str]) -> dict:

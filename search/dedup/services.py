@@ -95,7 +95,7 @@ def rebuild_clusters(
         keys = [record_keys(rid, record) for rid, record in live.items()]
         session.execute(delete(st.KEYS))
         rows = [{"record_id": k.rid, "key": key} for k in keys for key in k.store_keys()]
-        st.insert_rows(session, st.KEYS, rows)
+        st.insert_plain_rows(session, st.KEYS, rows)
         changes = recluster_everything(session, live, keys)
     if keep_records is not None:
         keep_records.update(live)
