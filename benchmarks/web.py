@@ -134,10 +134,11 @@ def free_port() -> int:
 
 def start_gunicorn(instance: Path, port: int, workers: int, threads: int) -> subprocess.Popen:
     """Start gunicorn on ``port`` serving the app of ``instance``; wait until it answers."""
-    env = {**os.environ, "FEDERATION_INSTANCE_PATH": str(instance), "PYTHONPATH": str(ROOT),
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "FEDERATION_INSTANCE_PATH": str(instance), "PYTHONPATH": path,
            "FEDERATION_PROXY_HOPS": "1"}  # fmt: skip
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    cmd = [str(gunicorn), "-w", str(workers), "--threads", str(threads), "-b",
+    # ``python -m gunicorn``: gunicorn may be importable without a script beside the interpreter.
+    cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads), "-b",
            f"127.0.0.1:{port}", "--log-level", "warning", "web:create_app()"]  # fmt: skip
     with open(instance.parent / "gunicorn.log", "ab") as log:
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True, stderr=log)
