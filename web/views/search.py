@@ -27,9 +27,9 @@ from search.documents import FACET_FIELDS, ClusterDoc
 from search.interfaces import SearchBackend, SearchBackendError
 from search.query import SORTS, QueryError, SearchQuery, SearchResult
 from search.suggest import suggest_spelling
+from web import i18n
 from web import usage as web_usage
 from web.directory import Directory, chosen_home, load_directory, remember_home
-from web import i18n
 from web.i18n import select_locale, translated_labels
 from web.identity import public
 from web.ratelimit import limit_blueprint
