@@ -20,8 +20,10 @@ from pathlib import Path
 import orjson
 import tantivy
 
-from search.backends.tantivy_facets import EXACT_LIMIT, SAMPLE_TARGET, FacetCounter
+from search.backends.tantivy_facets import EXACT_LIMIT, SAMPLE_TARGET, FacetCounter, KeyNames
 from search.backends.tantivy_schema import (
+    FACET_INDEX_FIELD,
+    KEYED_FACETS,
     QueryBuilder,
     build_schema,
     document_json,
@@ -62,6 +64,7 @@ class TantivyBackend:
         self.schema = build_schema()
         self.builder = QueryBuilder(self.schema)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="facets")
+        self._key_names = {f: KeyNames(FACET_INDEX_FIELD[f]) for f in KEYED_FACETS}
         self._index: tantivy.Index | None = None
         self._current: tuple[str, int] | None = None
         self._writer: tantivy.IndexWriter | None = None
@@ -260,7 +263,9 @@ class TantivyBackend:
         text = self.builder.text_query(query.ast)
         main = self.builder.combine(text, self.builder.filters(query.filters, query))
         total, hits = self._hits(searcher, main, query)
-        counter = FacetCounter(searcher, self.builder, self._pool, *self.facet_limits)
+        counter = FacetCounter(
+            searcher, self.builder, self._pool, *self.facet_limits, key_names=self._key_names
+        )
         facets = counter.count_all(query, text, main, total) if query.facets else {}
         took = round((time.perf_counter() - started) * 1000, 3)
         return SearchResult(total, hits, facets, took, facets_approximate=counter.approximate)
