@@ -18,10 +18,16 @@ from search.query import SearchQuery
 
 def query_key(query: SearchQuery) -> tuple:
     """Return what decides a query's result: its parsed words (not their spelling), filters,
-    ranges, facets, sort, page and highlighting."""
+    ranges, facets, sort, where the page starts and highlighting.
+
+    The offset, not only the page: a subclass (SRU's) may start anywhere; and the class, in
+    case another one reads its fields differently.
+    """
     filters = tuple(sorted((name, tuple(values)) for name, values in query.filters.items()))
     return (
+        type(query),
         query.ast,
+        query.offset,
         filters,
         query.year_from,
         query.year_to,

@@ -250,6 +250,10 @@ class TantivyBackend:
         if not self.results.size:
             return self._search(query, started)
         key = (self.generation(), query_key(query))
+        try:
+            hash(key)
+        except TypeError:  # a query tree of unhashable parts (none of ours): not cached
+            return self._search(query, started)
         found = self.results.get(key)
         if found is not None:
             took = round((time.perf_counter() - started) * 1000, 3)

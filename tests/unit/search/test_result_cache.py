@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from search.backends.tantivy import TantivyBackend
@@ -103,6 +105,19 @@ def test_the_least_recently_used_entry_goes_first():
     assert cache.stats() == {"entries": 2, "hits": 3, "misses": 1}
     with pytest.raises(ValueError, match="0 or more"):
         ResultCache(-1)
+
+
+def test_a_query_starting_at_another_offset_is_another_result():
+    @dataclasses.dataclass(frozen=True)
+    class FromOffset(SearchQuery):  # as SRU's TreeQuery: any start, not only whole pages
+        start: int = 0
+
+        @property
+        def offset(self) -> int:
+            return self.start
+
+    assert query_key(FromOffset(text="a", start=10)) != query_key(FromOffset(text="a", start=20))
+    assert query_key(FromOffset(text="a")) != query_key(SearchQuery(text="a"))
 
 
 def test_the_key_tells_apart_what_changes_a_result():
