@@ -15,6 +15,7 @@ exact counting of a 270,000-hit query on 1M clusters took 100-500 ms here.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 
@@ -44,23 +45,31 @@ _SIZE = "_size"  # the aggregation's name for the number of documents it read
 class KeyNames:
     """The values behind a keyed facet's integer keys, read from its field's term dictionary.
 
-    Read again only when an aggregation returns a key not seen before (a commit added a value);
-    shared by the threads of one backend.
+    Read when an aggregation returns a key not seen before (a commit added a value), at most
+    once every REFRESH_S seconds: in between, a facet with an unknown key is counted on its
+    text column instead (exact, only slower), so a harvest committing often cannot make every
+    search read the whole dictionary. Shared by the threads of one backend.
     """
+
+    REFRESH_S = 30.0
 
     def __init__(self, field: str) -> None:
         self.field = field
         self._names: dict[int, str] = {}
+        self._read_at: float | None = None
 
     def names(self, searcher: tantivy.Searcher, keys: Iterable[int]) -> dict[int, str] | None:
-        """Return key -> value covering ``keys``, or None if a key names no indexed value."""
+        """Return key -> value covering ``keys``, or None if a key is not (yet) known."""
         names = self._names
-        if any(key not in names for key in keys):
-            terms = searcher.terms_with_prefix(self.field, "")
-            names = self._names = {facet_key(term): term for term, _count in terms}
-            if any(key not in names for key in keys):
-                return None
-        return names
+        if all(key in names for key in keys):
+            return names
+        now = time.monotonic()
+        if self._read_at is not None and now - self._read_at < self.REFRESH_S:
+            return None
+        self._read_at = now
+        terms = searcher.terms_with_prefix(self.field, "")
+        names = self._names = {facet_key(term): term for term, _count in terms}
+        return names if all(key in names for key in keys) else None
 
 
 class FacetCounter:

@@ -67,7 +67,11 @@ def test_subject_counts_within_a_member_filter(indexed):
     assert backend.search(query).facets["subject"] == _expected(docs, "beta", 20, "ytu")
 
 
-def test_a_subject_added_by_a_commit_is_named(tmp_path):
+@pytest.mark.parametrize("refresh_s", [0.0, 3600.0])
+def test_a_subject_added_by_a_commit_is_named(tmp_path, monkeypatch, refresh_s):
+    # Whether the names are read again at once (0) or not yet (the facet is then counted on
+    # its text column), the reader sees the new subject with its count.
+    monkeypatch.setattr(tantivy_facets.KeyNames, "REFRESH_S", refresh_s)
     backend = TantivyBackend(tmp_path)
     try:
         backend.rebuild(_docs(50))
