@@ -1,11 +1,18 @@
 """Measure the search index: build rate and query latencies on N generated clusters.
 
     python benchmarks/search.py --clusters 100000 [--members 200] [--queries 200] [--keep DIR]
+    python benchmarks/search.py --clusters 1000000 --reuse DIR   # query figures only
+
 
 Prints one JSON object. Clusters are generated (seeded): Chinese and English titles from word
 lists with Zipf-distributed words, Zipf-distributed subjects, 1-40 holdings from an alliance of
 50-500 members in ~member/12 districts. Latencies are the median of --runs runs per query,
-summarised as p50/p95/p99 over the query set; no cache of ours sits in front of the backend.
+summarised as p50/p95/p99 over the query set; no cache of ours sits in front of the backend
+(the backend's result cache is off: every run reads the index).
+
+``--reuse DIR`` skips the build and measures queries on an index built earlier from the same
+generator (``--keep DIR``, or benchmarks/web.py's instance folder ``.../instance/search/tantivy``
+for the same --clusters and --members): building 1M clusters takes minutes.
 """
 
 from __future__ import annotations
@@ -283,20 +290,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", help="build the index in this folder and keep it")
+    parser.add_argument("--reuse", help="measure queries on the index built earlier in this folder")
     args = parser.parse_args(argv)
     if args.clusters < 100:
         parser.error("--clusters must be at least 100")
-    folder = Path(args.keep or tempfile.mkdtemp(prefix="search-bench-"))
+    folder = Path(args.reuse or args.keep or tempfile.mkdtemp(prefix="search-bench-"))
     gen = Generator(args.members)
     started = time.perf_counter()
     docs = [gen.doc(n) for n in range(args.clusters)]
     generate_s = time.perf_counter() - started
-    backend = TantivyBackend(folder)
+    backend = TantivyBackend(folder, result_cache_size=0)
     try:
         load_before = os.getloadavg()[0]
         cpu, started = _cpu_seconds(), time.perf_counter()
         feeder = time.thread_time()  # this thread builds every document and hands it over
-        backend.rebuild(iter(docs))
+        if args.reuse:
+            if backend.count() != args.clusters:
+                parser.error(f"{folder} holds {backend.count()} clusters, not {args.clusters}")
+        else:
+            backend.rebuild(iter(docs))
         build_s = time.perf_counter() - started
         feeder = time.thread_time() - feeder
         build_cpu = _cpu_seconds() - cpu
@@ -308,12 +320,19 @@ def main(argv: list[str] | None = None) -> int:
             "clusters": backend.count(),
             "members": args.members,
             "generate_s": round(generate_s, 1),
-            "build_s": round(build_s, 2),
-            "build_docs_per_s": round(args.clusters / build_s),
-            "build_cpu_s": round(build_cpu, 1),
-            "build_cpu_us_per_doc": round(build_cpu / args.clusters * 1e6, 1),
-            # the serial part: one thread prepares the documents for tantivy's writer threads
-            "build_feeder_cpu_us_per_doc": round(feeder / args.clusters * 1e6, 1),
+            # With --reuse nothing was built: no build figures.
+            **(
+                {"reused_index": str(folder)}
+                if args.reuse
+                else {
+                    "build_s": round(build_s, 2),
+                    "build_docs_per_s": round(args.clusters / build_s),
+                    "build_cpu_s": round(build_cpu, 1),
+                    "build_cpu_us_per_doc": round(build_cpu / args.clusters * 1e6, 1),
+                    # the serial part: one thread prepares the documents for tantivy's writers
+                    "build_feeder_cpu_us_per_doc": round(feeder / args.clusters * 1e6, 1),
+                }
+            ),
             "segments": backend.index().searcher().num_segments,
             "index_mb": round(
                 sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
@@ -330,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     finally:
         backend.close()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             shutil.rmtree(folder, ignore_errors=True)
     print(json.dumps(result))
     return 0

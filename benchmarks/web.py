@@ -2,14 +2,23 @@
 
     python benchmarks/web.py --clusters 100000 [--workers 2] [--threads 4] [--duration 20]
 
-Prints one JSON object (requests_per_s, p50/p90/p99 latency, errors, workers, threads, index
-size). The synthetic index comes from benchmarks/search.py's seeded generator and is built once
-under ``--root`` (default /tmp/web-bench-<clusters>) and reused by later runs. The instance there
-holds the demo alliance's members (SQLite) and the index; gunicorn serves ``web:create_app()``.
-The request mix is a fixed list of realistic results-page URLs (English terms, CJK words,
-facet-filtered, page 2, advanced fields, a home library chosen); wrk cycles through it, as if
-from 1,000 readers behind one reverse proxy (X-Forwarded-For, PROXY_HOPS=1), so the per-client
-rate limit counts each reader separately as it would in production.
+Prints one JSON object (requests_per_s, p50/p90/p99 latency, errors, server CPU per request,
+the result cache's hit rate, workers, threads, index size) for the app as configured by
+default (each worker keeps a cache of recent results), and the same figures with that cache
+switched off under ``uncached``. The synthetic index comes from benchmarks/search.py's seeded
+generator and is built once under ``--root`` (default /tmp/web-bench-<clusters>) and reused by
+later runs. The instance there holds the demo alliance's members (SQLite) and the index;
+gunicorn serves ``web:create_app()``.
+
+The requests are a stream of reader visits, as in a search log: each visit searches for words
+drawn from the corpus's own Zipf-distributed vocabulary (English and Chinese words, two-word
+queries, the advanced title field with a year range, sometimes a chosen home library), and may
+go on to tick a facet value, open page 2 or sort by year. Popular words come back often, most
+queries rarely or once, so a result cache helps only as much as it would on real traffic. The
+stream never repeats within a run (wrk's threads start at different places in it), and the
+warm-up uses a stream of its own. Requests come as if from 1,000 readers behind one reverse
+proxy (X-Forwarded-For, PROXY_HOPS=1), so the per-client rate limit counts each reader
+separately as it would in production.
 """
 
 from __future__ import annotations
@@ -50,7 +59,16 @@ WRK = "/usr/bin/wrk"
 LUA = """
 local paths = {}
 for line in io.lines(os.getenv("WEB_BENCH_URLS")) do paths[#paths + 1] = line end
+local threads = 0
+setup = function(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
 local i = 0
+init = function(args)
+  -- Each thread starts at its own place in the stream: no request repeats another's.
+  i = math.floor((id or 0) * #paths / 2)
+end
 request = function()
   i = i % #paths + 1
   -- Readers reach gunicorn through a proxy (PROXY_HOPS=1): each request comes from one of
@@ -68,11 +86,23 @@ done = function(summary, latency, requests)
 end
 """
 
+# gunicorn settings file of the run: each worker writes its result cache's counters at exit.
+GUNICORN_CONF = """
+import json, os
+
+def worker_exit(server, worker):
+    backend = worker.wsgi.extensions.get("federation.search")
+    results = getattr(backend, "results", None)
+    if results is not None:
+        with open(os.environ["WEB_BENCH_CACHE_STATS"], "a", encoding="utf-8") as out:
+            out.write(json.dumps(results.stats()) + "\\n")
+"""
+
 
 def prepare_instance(root: Path, clusters: int, members: int) -> Path:
     """Return the instance folder under ``root``, building the index and database if missing."""
     instance = root / "instance"
-    marker = root / f"built-v2-{clusters}-{members}"
+    marker = root / f"built-v3-{clusters}-{members}"  # v3: the index layout of k_subject
     if marker.exists():
         return instance
     shutil.rmtree(root, ignore_errors=True)
@@ -106,23 +136,44 @@ def _import_members(instance: Path) -> None:
         )
 
 
-def request_mix(members: int, count: int) -> list[str]:
-    """Return results-page paths: terms, CJK words, facet filters, page 2, fields, a home."""
+def request_mix(members: int, count: int, seed: int = 5) -> list[str]:
+    """Return ``count`` results-page paths: a stream of reader visits (see the module's doc)."""
     gen = Generator(members, seed=23)
-    rng = random.Random(5)
-    en = rng.choices(gen.en_words, cum_weights=gen.en_cw, k=count)
-    zh = rng.choices(gen.zh_words, cum_weights=gen.zh_cw, k=count)
-    shapes = [
-        lambda i: {"q": en[i]},
-        lambda i: {"q": zh[i]},
-        lambda i: {"q": en[i], "f": [f"member:{gen.members[i % 20]}", "language:eng"]},
-        lambda i: {"q": zh[i], "page": 2},
-        lambda i: {"q": zh[i][:1] + en[i], "f": ["format:book"], "sort": "year_desc"},
-        lambda i: {"title": en[i], "year_from": 1990, "year_to": 2025},
-        lambda i: {"q": en[i], "f": [f"region:d{i % 16:02d}"], "page": 2},
-        lambda i: {"q": zh[i], "home": "ytlib"},
-    ]
-    return ["/search?" + urlencode(shapes[i % len(shapes)](i), doseq=True) for i in range(count)]
+    rng = random.Random(seed)
+    urls: list[str] = []
+    while len(urls) < count:
+        urls += _visit(gen, rng)
+    return ["/search?" + urlencode(args, doseq=True) for args in urls[:count]]
+
+
+def _visit(gen: Generator, rng: random.Random) -> list[dict]:
+    """Return the pages one reader asks for: a search, then maybe a facet, page 2, a sort."""
+    en = rng.choices(gen.en_words, cum_weights=gen.en_cw, k=2)
+    zh = rng.choices(gen.zh_words, cum_weights=gen.zh_cw, k=1)[0]
+    kind = rng.random()
+    if kind < 0.40:
+        args: dict = {"q": en[0]}
+    elif kind < 0.75:
+        args = {"q": zh}
+    elif kind < 0.90:
+        args = {"q": f"{en[0]} {en[1]}"}
+    else:
+        args = {"title": en[0], "year_from": 1990, "year_to": 2025}
+    if rng.random() < 0.15:
+        args["home"] = "ytlib"
+    pages = [args]
+    if rng.random() < 0.30:  # ticks a value the facet lists offer
+        facet = rng.choice(
+            [f"member:{gen.members[rng.randrange(20)]}", "language:eng", "language:chi",
+             "format:book", f"region:d{rng.randrange(16):02d}", "library_type:university"]
+        )  # fmt: skip
+        args = {**args, "f": [facet]}
+        pages.append(args)
+    if rng.random() < 0.20:
+        pages.append({**args, "page": 2})
+    if rng.random() < 0.05:
+        pages.append({**args, "sort": "year_desc"})
+    return pages
 
 
 def free_port() -> int:
@@ -132,19 +183,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(instance: Path, port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_gunicorn(
+    instance: Path, port: int, workers: int, threads: int, extra_env: dict[str, str]
+) -> subprocess.Popen:
     """Start gunicorn on ``port`` serving the app of ``instance``; wait until it answers."""
-    env = {**os.environ, "FEDERATION_INSTANCE_PATH": str(instance), "PYTHONPATH": str(ROOT),
-           "FEDERATION_PROXY_HOPS": "1"}  # fmt: skip
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    cmd = [str(gunicorn), "-w", str(workers), "--threads", str(threads), "-b",
-           f"127.0.0.1:{port}", "--log-level", "warning", "web:create_app()"]  # fmt: skip
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "FEDERATION_INSTANCE_PATH": str(instance), "PYTHONPATH": path,
+           "FEDERATION_PROXY_HOPS": "1", **extra_env}  # fmt: skip
+    conf = instance.parent / "gunicorn_conf.py"
+    conf.write_text(GUNICORN_CONF, encoding="utf-8")
+    # ``python -m gunicorn``: gunicorn may be importable without a script beside the interpreter.
+    cmd = [sys.executable, "-m", "gunicorn", "-c", str(conf), "-w", str(workers), "--threads",
+           str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+           "web:create_app()"]  # fmt: skip
     with open(instance.parent / "gunicorn.log", "ab") as log:
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True, stderr=log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/search?q=data", timeout=5):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
                 return proc
         except OSError:
             time.sleep(0.3)
@@ -195,35 +252,31 @@ def run_wrk(port: int, urls: list[str], duration: int, connections: int) -> dict
     return json.loads(line[5:])
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the load test and print its JSON figures."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clusters", type=int, default=100_000)
-    parser.add_argument("--members", type=int, default=200)
-    parser.add_argument("--root", help="folder for the instance (default /tmp/web-bench-N)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--duration", type=int, default=20)
-    parser.add_argument("--urls", type=int, default=400)
-    args = parser.parse_args(argv)
-    root = Path(args.root or f"/tmp/web-bench-{args.clusters}")
-    started = time.perf_counter()
-    instance = prepare_instance(root, args.clusters, args.members)
-    prepare_s = time.perf_counter() - started
+def measure(args: argparse.Namespace, instance: Path, cache_size: int | None) -> dict:
+    """Serve the app (result cache of ``cache_size``; None: the default), drive it, and return
+    wrk's figures with the server's CPU per request and the cache's counters."""
+    stats = instance.parent / "cache-stats.jsonl"
+    stats.unlink(missing_ok=True)
+    extra = {"WEB_BENCH_CACHE_STATS": str(stats)}
+    if cache_size is not None:
+        extra["FEDERATION_SEARCH_RESULT_CACHE_SIZE"] = str(cache_size)
     port = free_port()
-    proc = start_gunicorn(instance, port, args.workers, args.threads)
+    proc = start_gunicorn(instance, port, args.workers, args.threads, extra)
     try:
         urls = request_mix(args.members, args.urls)
-        run_wrk(port, urls[:50], 3, args.connections)  # warm-up: caches, page cache, JIT-less
+        warm = run_wrk(port, request_mix(args.members, 2000, seed=99), 3, args.connections)
         load_before = os.getloadavg()[0]
         cpu_before = server_cpu_s(proc.pid)
         figures = run_wrk(port, urls, args.duration, args.connections)
         cpu_ms = (server_cpu_s(proc.pid) - cpu_before) * 1000 / max(figures["requests"], 1)
     finally:
         stop(proc)
-    index = instance / "search" / "tantivy"
-    print(json.dumps({
+    counters = (
+        [json.loads(line) for line in stats.read_text().splitlines()] if stats.exists() else []
+    )
+    hits = sum(c["hits"] for c in counters)
+    lookups = hits + sum(c["misses"] for c in counters)
+    return {
         "requests_per_s": round(figures["requests"] / (figures["duration_us"] / 1e6), 1),
         "p50_ms": round(figures["p50_us"] / 1000, 1),
         "p90_ms": round(figures["p90_us"] / 1000, 1),
@@ -236,6 +289,43 @@ def main(argv: list[str] | None = None) -> int:
         # cpus * 1000 / it bounds what an otherwise idle machine could serve.
         "server_cpu_ms_per_request": round(cpu_ms, 2),
         "idle_machine_bound_rps": round((os.cpu_count() or 1) * 1000 / cpu_ms) if cpu_ms else None,
+        # Searches answered from the workers' result caches, warm-up included (its requests
+        # are counted in warmup_requests); spelling probes of pages with few hits count too.
+        "cache_hit_rate": round(hits / lookups, 3) if lookups else None,
+        "cache_lookups": lookups,
+        "warmup_requests": warm["requests"],
+        "load_avg_before": round(load_before, 2),
+        "load_avg_after": round(os.getloadavg()[0], 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the load test and print its JSON figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clusters", type=int, default=100_000)
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--root", help="folder for the instance (default /tmp/web-bench-N)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--urls", type=int, default=30_000, help="length of the request stream")
+    parser.add_argument(
+        "--skip-uncached", action="store_true", help="do not measure without the result cache"
+    )
+    args = parser.parse_args(argv)
+    root = Path(args.root or f"/tmp/web-bench-{args.clusters}")
+    started = time.perf_counter()
+    instance = prepare_instance(root, args.clusters, args.members)
+    prepare_s = time.perf_counter() - started
+    figures = measure(args, instance, None)
+    uncached = None if args.skip_uncached else measure(args, instance, 0)
+    index = instance / "search" / "tantivy"
+    urls = request_mix(args.members, args.urls)
+    print(json.dumps({
+        **figures,
+        "uncached": uncached,
+        "distinct_urls_share": round(len(set(urls)) / len(urls), 3),
         "workers": args.workers,
         "threads": args.threads,
         "connections": args.connections,
@@ -244,8 +334,6 @@ def main(argv: list[str] | None = None) -> int:
         "index_mb": round(sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) / 1e6),
         "prepare_s": round(prepare_s, 1),
         "cpus": os.cpu_count(),
-        "load_avg_before": round(load_before, 2),
-        "load_avg_after": round(os.getloadavg()[0], 2),
     }))  # fmt: skip
     return 0
 

@@ -88,6 +88,13 @@ SETTINGS: tuple[Setting, ...] = (
         "URL of the Elasticsearch cluster when SEARCH_BACKEND is elasticsearch.",
     ),
     Setting(
+        "SEARCH_RESULT_CACHE_SIZE",
+        int,
+        1000,
+        "Recent search results each web worker keeps (tantivy; a commit or rebuild makes "
+        "them unreachable); 0 keeps none.",
+    ),
+    Setting(
         "OAI_ADMIN_EMAIL",
         str,
         "oai-admin@example.org",
@@ -284,6 +291,10 @@ def _derive(values: dict[str, Any]) -> dict[str, Any]:
         values["DATABASE_URL"] = f"sqlite:///{instance / 'federation.sqlite3'}"
     if not values["ALLIANCE_FILE"]:
         values["ALLIANCE_FILE"] = str(DEMO_ALLIANCE_FILE)
+    if values["SEARCH_RESULT_CACHE_SIZE"] < 0:
+        raise ConfigError(
+            f"SEARCH_RESULT_CACHE_SIZE must be 0 or more, got {values['SEARCH_RESULT_CACHE_SIZE']}"
+        )
     if values["SEARCH_BACKEND"] == "elasticsearch" and not values["ELASTICSEARCH_URL"]:
         raise ConfigError(
             "SEARCH_BACKEND is elasticsearch but ELASTICSEARCH_URL is empty; "

@@ -181,18 +181,27 @@ def _needle_pattern(needle: str) -> str:
     return body
 
 
+@lru_cache(maxsize=1024)
+def _needles_pattern(needles: tuple[str, ...]) -> re.Pattern | None:
+    """Return the pattern of a query's needles (longest first), folded; None if there are none."""
+    wanted = sorted({fold(n) for n in needles if n.strip()}, key=len, reverse=True)
+    return re.compile("|".join(_needle_pattern(n) for n in wanted)) if wanted else None
+
+
 def highlight(text: str, needles: Iterable[str], tag: str = "mark") -> str | None:
     """Return HTML-escaped text with every needle wrapped in <tag>, or None if none occurs."""
-    wanted = sorted({fold(n) for n in needles if n.strip()}, key=len, reverse=True)
-    if not text or not wanted:
+    pattern = _needles_pattern(tuple(needles))
+    if not text or pattern is None:
         return None
-    folded_parts = [_fold_char(c) if not c.isascii() else c.lower() for c in text]
-    starts: list[int] = []  # folded offset -> original index
-    for index, part in enumerate(folded_parts):
-        starts.extend([index] * len(part))
-    folded = "".join(folded_parts)
-    pattern = re.compile("|".join(_needle_pattern(n) for n in wanted))
-    spans = [(starts[m.start()], starts[m.end() - 1] + 1) for m in pattern.finditer(folded)]
+    if text.isascii():  # folding is lowercasing: offsets stay as they are
+        spans = [m.span() for m in pattern.finditer(text.lower())]
+    else:
+        folded_parts = [_fold_char(c) if not c.isascii() else c.lower() for c in text]
+        starts: list[int] = []  # folded offset -> original index
+        for index, part in enumerate(folded_parts):
+            starts.extend([index] * len(part))
+        folded = "".join(folded_parts)
+        spans = [(starts[m.start()], starts[m.end() - 1] + 1) for m in pattern.finditer(folded)]
     if not spans:
         return None
     out, last = [], 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask import Response, current_app, request
 
@@ -45,6 +46,16 @@ class Directory:
         if home in self.member_regions:
             return home, self.member_regions[home]
         return None, None
+
+    @cached_property
+    def member_choices(self) -> list[tuple[str, Place]]:
+        """Return the members by name, as a reader picks a home library (computed once)."""
+        return sorted(self.members.items(), key=lambda item: item[1].name.lower())
+
+    @cached_property
+    def district_choices(self) -> list[tuple[str, Place]]:
+        """Return the districts ("district:<code>", centre) by name (computed once)."""
+        return sorted(self.districts.items(), key=lambda item: item[1].name.lower())
 
     def point(self, home: str | None) -> tuple[float, float] | None:
         place = self.members.get(home or "") or self.districts.get(home or "")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
+from babel import Locale
 from flask import Blueprint, Flask, current_app, g, redirect, request
-from flask_babel import Babel, get_translations
+from flask_babel import Babel, get_locale, get_translations
 
 from web.identity import public
 
@@ -24,6 +27,16 @@ def select_locale() -> str:
     if best:
         return "en" if best == "en" else "zh_CN"
     return current_app.config["FEDERATION_DEFAULT_LOCALE"]
+
+
+_BABEL_LOCALES = {code: Locale.parse(code) for code in LOCALES}
+
+
+def _babel_locale() -> Locale:
+    """Return the reader's language as a parsed Locale (Flask-Babel parses a string anew on
+    every request, reading Babel's list of locales each time)."""
+    code = select_locale()
+    return _BABEL_LOCALES.get(code) or Locale.parse(code)
 
 
 def _remember_lang_argument(response):
@@ -56,7 +69,7 @@ def switch(code: str):
 
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel and the language switch."""
-    Babel(app, locale_selector=select_locale, default_timezone="Asia/Shanghai")
+    Babel(app, locale_selector=_babel_locale, default_timezone="Asia/Shanghai")
     _install_request_translations(app)
     app.register_blueprint(bp)
     app.after_request(_remember_lang_argument)
@@ -89,3 +102,31 @@ def _install_request_translations(app: Flask) -> None:
         pgettext=lambda c, s: request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
     )
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """Translate ``string`` with this request's translations (looked up once per request)."""
+    text = request_translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """Translate a message with a plural form; ``%(num)d`` is the number."""
+    variables.setdefault("num", num)
+    return request_translations().ungettext(singular, plural, num) % variables
+
+
+_LABELS: dict[tuple[int, str], dict[str, str]] = {}
+
+
+def translated_labels(table: Mapping[str, Any]) -> dict[str, str]:
+    """Return a table of (lazily translated) labels as text in this request's language.
+
+    Kept per language: a lazy label looks the locale and catalogue up each time it is shown,
+    and a results page shows some forty of them.
+    """
+    key = (id(table), str(get_locale()))
+    found = _LABELS.get(key)
+    if found is None:
+        found = _LABELS[key] = {name: str(label) for name, label in table.items()}
+    return found

@@ -15,7 +15,10 @@ def backend_from_settings(settings: Mapping[str, Any]) -> SearchBackend:
     if name == "tantivy":
         from search.backends.tantivy import TantivyBackend
 
-        return TantivyBackend(Path(settings["INSTANCE_PATH"]) / "search" / "tantivy")
+        return TantivyBackend(
+            Path(settings["INSTANCE_PATH"]) / "search" / "tantivy",
+            result_cache_size=settings.get("SEARCH_RESULT_CACHE_SIZE", 0),
+        )
     if name == "elasticsearch":
         from search.backends.elasticsearch import ElasticsearchBackend
 

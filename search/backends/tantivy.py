@@ -7,6 +7,7 @@ Layout of ``<instance>/search/tantivy``: ``indexes/<name>/`` holds index generat
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import os
 import shutil
@@ -19,8 +20,10 @@ from pathlib import Path
 import orjson
 import tantivy
 
-from search.backends.tantivy_facets import EXACT_LIMIT, SAMPLE_TARGET, FacetCounter
+from search.backends.tantivy_facets import EXACT_LIMIT, SAMPLE_TARGET, FacetCounter, KeyNames
 from search.backends.tantivy_schema import (
+    FACET_INDEX_FIELD,
+    KEYED_FACETS,
     QueryBuilder,
     build_schema,
     index_document,
@@ -35,6 +38,7 @@ from search.query import (
     highlight_doc,
     positive_texts,
 )
+from search.result_cache import ResultCache, query_key
 
 INCREMENTAL_HEAP = 128_000_000
 REBUILD_HEAP = 1_000_000_000
@@ -49,13 +53,18 @@ class TantivyBackend:
         rebuild_threads: int = 0,
         facet_exact_limit: int = EXACT_LIMIT,
         facet_sample_target: int = SAMPLE_TARGET,
+        result_cache_size: int = 0,
     ) -> None:
         self.root = Path(path)
+        # Results of recent searches, per process; keys hold the index generation.
+        self.results = ResultCache(result_cache_size)
+        self._meta_seen: int | None = None
         self.facet_limits = (facet_exact_limit, facet_sample_target)
         self.rebuild_threads = rebuild_threads or min(4, os.cpu_count() or 1)
         self.schema = build_schema()
         self.builder = QueryBuilder(self.schema)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="facets")
+        self._key_names = {f: KeyNames(FACET_INDEX_FIELD[f]) for f in KEYED_FACETS}
         self._index: tantivy.Index | None = None
         self._current: tuple[str, int] | None = None
         self._writer: tantivy.IndexWriter | None = None
@@ -212,14 +221,55 @@ class TantivyBackend:
 
     # --- reads --------------------------------------------------------------------------
 
+    def generation(self) -> tuple:
+        """Return what names the searchable state: the index generation and its last commit.
+
+        When another process (or this one) committed since the last call, the reader is
+        reloaded first, so a search that follows sees at least the state this names.
+        """
+        index = self.index()
+        current = self._current
+        try:
+            # Every commit rewrites meta.json with a higher opstamp: its bytes name the
+            # commit (its inode and mtime need not change between two quick commits).
+            meta = hash((self.root / "indexes" / current[0] / "meta.json").read_bytes())
+        except FileNotFoundError:  # a rebuild removed this generation meanwhile
+            meta = 0
+        if meta != self._meta_seen:
+            index.reload()
+            self._meta_seen = meta
+        return (current, meta)
+
     def search(self, query: SearchQuery) -> SearchResult:
-        """Answer one query: a page of hits, the total and the facet counts."""
+        """Answer one query: a page of hits, the total and the facet counts.
+
+        A query answered before against the same index generation comes from the result
+        cache (when it has room); its ``took_ms`` is the time of this call.
+        """
         started = time.perf_counter()
+        if not self.results.size:
+            return self._search(query, started)
+        key = (self.generation(), query_key(query))
+        try:
+            hash(key)
+        except TypeError:  # a query tree of unhashable parts (none of ours): not cached
+            return self._search(query, started)
+        found = self.results.get(key)
+        if found is not None:
+            took = round((time.perf_counter() - started) * 1000, 3)
+            return dataclasses.replace(found, took_ms=took)
+        result = self._search(query, started)
+        self.results.put(key, result)
+        return result
+
+    def _search(self, query: SearchQuery, started: float) -> SearchResult:
         searcher = self.index().searcher()
         text = self.builder.text_query(query.ast)
         main = self.builder.combine(text, self.builder.filters(query.filters, query))
         total, hits = self._hits(searcher, main, query)
-        counter = FacetCounter(searcher, self.builder, self._pool, *self.facet_limits)
+        counter = FacetCounter(
+            searcher, self.builder, self._pool, *self.facet_limits, key_names=self._key_names
+        )
         facets = counter.count_all(query, text, main, total) if query.facets else {}
         took = round((time.perf_counter() - started) * 1000, 3)
         return SearchResult(total, hits, facets, took, facets_approximate=counter.approximate)

@@ -15,17 +15,20 @@ exact counting of a 270,000-hit query on 1M clusters took 100-500 ms here.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 
 import tantivy
 
 from search.backends.tantivy_schema import (
     FACET_INDEX_FIELD,
+    KEYED_FACETS,
     SAMPLE,
     SAMPLE_BUCKETS,
     YEAR,
     QueryBuilder,
+    facet_key,
 )
 from search.query import MatchAll, SearchQuery, facet_filters_except, order_buckets
 
@@ -39,6 +42,36 @@ Counts = dict[str, dict]
 _SIZE = "_size"  # the aggregation's name for the number of documents it read
 
 
+class KeyNames:
+    """The values behind a keyed facet's integer keys, read from its field's term dictionary.
+
+    Read when an aggregation returns a key not seen before (a commit added a value), at most
+    once every REFRESH_S seconds: in between, a facet with an unknown key is counted on its
+    text column instead (exact, only slower), so a harvest committing often cannot make every
+    search read the whole dictionary. Shared by the threads of one backend.
+    """
+
+    REFRESH_S = 30.0
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self._names: dict[int, str] = {}
+        self._read_at: float | None = None
+
+    def names(self, searcher: tantivy.Searcher, keys: Iterable[int]) -> dict[int, str] | None:
+        """Return key -> value covering ``keys``, or None if a key is not (yet) known."""
+        names = self._names
+        if all(key in names for key in keys):
+            return names
+        now = time.monotonic()
+        if self._read_at is not None and now - self._read_at < self.REFRESH_S:
+            return None
+        self._read_at = now
+        terms = searcher.terms_with_prefix(self.field, "")
+        names = self._names = {facet_key(term): term for term, _count in terms}
+        return names if all(key in names for key in keys) else None
+
+
 class FacetCounter:
     """Count every requested facet of one query; independent counts run on a thread pool."""
 
@@ -49,8 +82,10 @@ class FacetCounter:
         pool: Executor,
         exact_limit: int = EXACT_LIMIT,
         sample_target: int = SAMPLE_TARGET,
+        key_names: Mapping[str, KeyNames] | None = None,
     ) -> None:
         self.searcher = searcher
+        self.key_names = key_names or {}
         self.builder = builder
         self.pool = pool
         self.exact_limit = exact_limit
@@ -149,6 +184,10 @@ class FacetCounter:
         for facet in facets:
             size = 1000 if facet == YEAR else query.facet_size + len(query.filters.get(facet, ()))
             field = FACET_INDEX_FIELD.get(facet, YEAR)
+            if facet in self.key_names:
+                # Every bucket a segment keeps comes back (integers cost no lookup), so the top
+                # values are chosen below by (count, value) as for the other facets.
+                field, size = KEYED_FACETS[facet], AGG_SEGMENT_SIZE
             spec[facet] = {
                 "terms": {"field": field, "size": size, "segment_size": AGG_SEGMENT_SIZE}
             }
@@ -156,9 +195,28 @@ class FacetCounter:
             spec[_SIZE] = {"value_count": {"field": SAMPLE}}
         result = self.searcher.aggregate(scope, spec)
         counts = {f: {b["key"]: b["doc_count"] for b in result[f]["buckets"]} for f in facets}
+        for facet in facets:
+            if facet in self.key_names:
+                counts[facet] = self._named(facet, counts[facet], scope, query)
         if with_size:
             counts[_SIZE] = {"docs": int(result[_SIZE]["value"] or 0)}
         return counts
+
+    def _named(self, facet: str, counts: dict, scope: tantivy.Query, query: SearchQuery) -> dict:
+        """Return a keyed facet's counts by value (the top ones: as many as shown)."""
+        names = self.key_names[facet].names(self.searcher, counts)
+        if names is None:  # a key of no indexed value: count the values themselves
+            return self._aggregate_values(facet, scope, query)
+        size = query.facet_size + len(query.filters.get(facet, ()))
+        top = sorted(((names[k], c) for k, c in counts.items()), key=lambda vc: (-vc[1], vc[0]))
+        return dict(top[:size])
+
+    def _aggregate_values(self, facet: str, scope: tantivy.Query, query: SearchQuery) -> dict:
+        size = query.facet_size + len(query.filters.get(facet, ()))
+        spec = {facet: {"terms": {"field": FACET_INDEX_FIELD[facet], "size": size,
+                                  "segment_size": AGG_SEGMENT_SIZE}}}  # fmt: skip
+        result = self.searcher.aggregate(scope, spec)
+        return {b["key"]: b["doc_count"] for b in result[facet]["buckets"]}
 
     def _with_missing(self, counts: Counts, scope: tantivy.Query, query: SearchQuery) -> Counts:
         """Count ticked values the top buckets cut off, so a selection keeps its count."""

@@ -10,6 +10,7 @@ import re
 import zlib
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from hashlib import blake2b
 from typing import Any
 
 import orjson
@@ -36,6 +37,10 @@ FACET_INDEX_FIELD = {name: f"f_{name}" for name in FACET_FIELDS if name != "year
 YEAR = "year"
 SAMPLE = "sample"  # crc32(cluster_id) % SAMPLE_BUCKETS: a uniform random sample of documents
 SAMPLE_BUCKETS = 64
+# Facets with tens of thousands of values are also written as integer keys (facet_key): a
+# terms aggregation over integers needs no term-dictionary lookup per bucket, which cost
+# ~1.5 ms a query on the subject facet even for a handful of hits (1M clusters).
+KEYED_FACETS = {"subject": "k_subject"}
 
 
 def text_analyzer() -> tantivy.TextAnalyzer:
@@ -75,6 +80,8 @@ def build_schema() -> tantivy.Schema:
     for name in FACET_INDEX_FIELD.values():
         sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_integer_field(YEAR, indexed=True, fast=True)
+    for name in KEYED_FACETS.values():
+        sb.add_integer_field(name, indexed=False, fast=True)
     # A fast column, not postings: a range over it is read lazily inside an intersection.
     sb.add_integer_field(SAMPLE, indexed=False, fast=True)
     sb.add_text_field(
@@ -84,6 +91,15 @@ def build_schema() -> tantivy.Schema:
     # decode here and tantivy's JSON parser an unescape of every quote).
     sb.add_bytes_field("doc", stored=True, indexed=False)
     return sb.build()
+
+
+_KEYED_SOURCES = [(field, FACET_FIELDS[facet]) for facet, field in KEYED_FACETS.items()]
+
+
+@lru_cache(maxsize=100_000)
+def facet_key(value: str) -> int:
+    """Return the integer a keyed facet's value is counted under (53 bits: exact as a float)."""
+    return int.from_bytes(blake2b(value.encode(), digest_size=8).digest(), "big") >> 11
 
 
 _FACET_SOURCES = [(field, FACET_FIELDS[facet]) for facet, field in FACET_INDEX_FIELD.items()]
@@ -135,6 +151,10 @@ def document_fields(doc: ClusterDoc) -> dict[str, Any]:
         value = get(name)
         if value:  # tantivy refuses null; an absent field is what "no value" means
             fields[field] = value
+    for field, name in _KEYED_SOURCES:
+        values = _values(get(name))
+        if values:
+            fields[field] = [facet_key(v) for v in values]
     year = get("year")
     if year is not None:
         fields[YEAR] = int(year)

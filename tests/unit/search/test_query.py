@@ -141,3 +141,13 @@ def test_highlight_maps_folded_matches_back_to_the_catalogued_text():
     assert highlight("Café <b>", ["cafe"]) == "<mark>Café</mark> &lt;b&gt;"
     assert highlight("Warfare and war", ["war"]) == "Warfare and <mark>war</mark>"
     assert highlight("nothing here", ["absent"]) is None
+
+
+def test_highlight_of_plain_ascii_text_matches_the_general_path():
+    # ASCII text takes a shortcut (no per-character folding); a trailing CJK character sends
+    # the same text through the general path, whose answer must agree.
+    needles = ["history", "of", "U.S.", "c++", "war"]
+    for text in ["A History of the U.S. <War>", "HISTORY & c++ of war-torn", "historyof", ""]:
+        plain = highlight(text, needles)
+        general = highlight(text + "中", needles)
+        assert (plain or text) + "中" == (general or text + "中")
