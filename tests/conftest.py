@@ -73,6 +73,9 @@ def app(settings_overrides, db):
     application = create_app({**settings_overrides})
     application.config["TESTING"] = True
     yield application
+    # Write this test's usage events now and stop the buffer's timer: a flush coming later
+    # would land in the next test's database (the same one, on PostgreSQL).
+    application.extensions["federation.usage"].close()
     application.extensions["federation.db"].dispose()
 
 
