@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from federation.models import ClusterRecord, Record, utcnow
@@ -21,6 +24,11 @@ def holders_of(session: Session, cluster_id: str) -> list[Holding]:
         .join(ClusterRecord, ClusterRecord.record_id == Record.id)
         .where(ClusterRecord.cluster_id == cluster_id, Record.status == "active")
     )
+    return holdings_of_rows(rows)
+
+
+def holdings_of_rows(rows: Iterable[tuple[str, Any]]) -> list[Holding]:
+    """Return one Holding per member from (member code, holdings JSON) rows of its records."""
     counts: dict[str, Counter] = {}
     for member_code, holdings in rows:
         tally = counts.setdefault(member_code, Counter())
@@ -35,24 +43,69 @@ def holders_of(session: Session, cluster_id: str) -> list[Holding]:
     ]
 
 
-def lender_facts(
-    session: Session, codes: Iterable[str], since: dt.datetime
-) -> dict[str, LenderFacts]:
-    """Return each member's lending statistics and the requests it was asked since ``since``."""
-    codes = list(codes)
+# Bumped by refresh_stats: this process's cached statistics are read again at once. Other
+# processes read them again when their copy is older than the context's ``stats_ttl``.
+_generation = 0
+
+
+def cached_stats(session: Session, ctx: Any = None) -> dict[str, IllLenderStats]:
+    """Return every member's lending statistics, read at most once per ``ctx.stats_ttl``.
+
+    The statistics change only when the ``ill:stats`` job recounts them (every few minutes)
+    or the alliance suspends a lender, so a rota need not read them for every request.
+    """
+    cache = getattr(ctx, "_stats", None) if ctx is not None else None
+    now = time.monotonic()
+    if cache and cache[0] == _generation and now - cache[1] < ctx.stats_ttl:
+        return cache[2]
     stats = {
-        s.member_code: s
-        for s in session.scalars(
-            select(IllLenderStats).where(IllLenderStats.member_code.in_(codes))
+        s.member_code: _Stats(s.asked, s.filled, s.turnaround_hours, s.borrowed, s.suspended)
+        for s in session.execute(
+            select(
+                IllLenderStats.member_code,
+                IllLenderStats.asked,
+                IllLenderStats.filled,
+                IllLenderStats.turnaround_hours,
+                IllLenderStats.borrowed,
+                IllLenderStats.suspended,
+            )
         )
     }
-    load = dict(
-        session.execute(
-            select(IllRotaEntry.member_code, func.count())
-            .where(IllRotaEntry.member_code.in_(codes), IllRotaEntry.asked_at >= since)
-            .group_by(IllRotaEntry.member_code)
-        ).all()
+    if ctx is not None and ctx.stats_ttl > 0:
+        ctx._stats = (_generation, now, stats)
+    return stats
+
+
+@dataclass(frozen=True)
+class _Stats:
+    asked: int
+    filled: int
+    turnaround_hours: float
+    borrowed: int
+    suspended: bool
+
+
+_LOAD = (
+    select(IllRotaEntry.member_code, func.count())
+    .where(
+        IllRotaEntry.member_code.in_(bindparam("codes", expanding=True)),
+        IllRotaEntry.asked_at >= bindparam("since"),
     )
+    .group_by(IllRotaEntry.member_code)
+)
+
+
+def lender_facts(
+    session: Session, codes: Iterable[str], since: dt.datetime, ctx: Any = None
+) -> dict[str, LenderFacts]:
+    """Return each member's lending statistics and the requests it was asked since ``since``.
+
+    Today's load is counted afresh every time (daily capacities depend on it); the
+    statistics come from :func:`cached_stats`.
+    """
+    codes = list(codes)
+    stats = cached_stats(session, ctx)
+    load = dict(session.execute(_LOAD, {"codes": codes, "since": since}).all()) if codes else {}
     facts = {}
     for code in codes:
         s = stats.get(code)
@@ -98,4 +151,6 @@ def refresh_stats(session: Session) -> int:
         row.updated_at = utcnow()
         session.add(row)
     session.flush()
+    global _generation
+    _generation += 1
     return len(set(rows) | set(borrowed))

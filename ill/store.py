@@ -1,0 +1,390 @@
+"""The broker's writes: one request's change read once, written in a few statements.
+
+A change of a request (a lender's status, a borrower's action, a timeout) reads the request's
+row once (with the rota entry of its current lender) into a :class:`RequestRecord`, lets the
+broker work on that record, and writes everything it decided in one go (:class:`Unit`): one
+guarded ``UPDATE ... WHERE id = :id AND version = :v`` of the request (no row: someone else
+changed it, a :class:`~ill.errors.Conflict`), the timeline's events, notices, usage events,
+timers and rota entries. Statements are built with SQLAlchemy Core, compiled once per dialect
+and run on the session's own connection, so they share its transaction; on PostgreSQL the
+writes of one change travel in one pipeline (one round trip). The ORM objects the callers see
+(``IllRequest``) are attached to the session afterwards without reading the row again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, make_transient_to_detached
+
+from federation.models import AuditEvent, UsageEvent
+from ill.errors import Conflict
+from ill.models import IllEvent, IllNotification, IllRequest, IllRotaEntry, IllTimer
+
+REQUESTS: Table = IllRequest.__table__  # type: ignore[assignment]
+ENTRIES: Table = IllRotaEntry.__table__  # type: ignore[assignment]
+EVENTS: Table = IllEvent.__table__  # type: ignore[assignment]
+NOTICES: Table = IllNotification.__table__  # type: ignore[assignment]
+TIMERS: Table = IllTimer.__table__  # type: ignore[assignment]
+USAGE: Table = UsageEvent.__table__  # type: ignore[assignment]
+AUDIT: Table = AuditEvent.__table__  # type: ignore[assignment]
+
+REQUEST_COLUMNS = tuple(c.name for c in REQUESTS.columns)
+ENTRY_COLUMNS = tuple(c.name for c in ENTRIES.columns)
+# Filled in by the database: never part of an INSERT we write.
+_SERVER_KEYS = {"id"}
+
+
+# -- records -------------------------------------------------------------------------------------
+
+
+class Record:
+    """The values of one row, with the columns changed since it was read."""
+
+    __slots__ = ("_values", "_changed")
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_changed", set())
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._values[name] = value
+        self._changed.add(name)
+
+    def changes(self) -> dict[str, Any]:
+        """Return the changed columns and their new values."""
+        return {name: self._values[name] for name in self._changed}
+
+
+class EntryRecord(Record):
+    """One rota entry of a request (``id`` None until written)."""
+
+    __slots__ = ()
+
+
+class RequestRecord(Record):
+    """A request as read at the start of a change; its rota is read only when asked for."""
+
+    __slots__ = ("_rota", "_current", "_session", "is_new")
+
+    def __init__(self, session: Session, values: dict[str, Any], is_new: bool = False) -> None:
+        super().__init__(values)
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_rota", None)
+        object.__setattr__(self, "_current", ())  # () = not read with the request
+        object.__setattr__(self, "is_new", is_new)
+
+    @property
+    def rota(self) -> list[EntryRecord]:
+        """Return the request's rota entries in their order (read once, then kept)."""
+        if self._rota is None:
+            rows = self._session.connection().execute(_ROTA, {"rid": self._values["id"]})
+            entries = [EntryRecord(dict(r._mapping)) for r in rows]
+            current = self._current
+            if isinstance(current, EntryRecord):  # keep the one object the change may touch
+                entries = [current if e.id == current.id else e for e in entries]
+            object.__setattr__(self, "_rota", entries)
+        return self._rota
+
+    def set_rota(self, entries: list[EntryRecord]) -> None:
+        """Set the rota of a new request."""
+        object.__setattr__(self, "_rota", entries)
+
+    def current_entry(self) -> EntryRecord | None:
+        """Return the rota entry of the lender holding the request now (asked or supplied)."""
+        if self._rota is None and self._current != ():
+            return self._current
+        for e in self.rota:
+            if e.member_code == self.lender_code and e.outcome in ("asked", "supplied"):
+                return e
+        return None
+
+    def known_entries(self) -> list[EntryRecord]:
+        """Return the entries read or made so far (what a write may have to send)."""
+        if self._rota is not None:
+            return list(self._rota)
+        return [self._current] if isinstance(self._current, EntryRecord) else []
+
+
+_ROTA = select(ENTRIES).where(ENTRIES.c.request_id == bindparam("rid")).order_by(ENTRIES.c.position)
+_CURRENT = ENTRIES.alias("current_entry")
+# The request and the entry of the lender holding it now (the one most changes touch).
+_LOAD = (
+    select(REQUESTS, *(_CURRENT.c[name].label(f"entry_{name}") for name in ENTRY_COLUMNS))
+    .outerjoin(
+        _CURRENT,
+        (_CURRENT.c.request_id == REQUESTS.c.id)
+        & (_CURRENT.c.member_code == REQUESTS.c.lender_code)
+        & _CURRENT.c.outcome.in_(("asked", "supplied")),
+    )
+    .where(REQUESTS.c.id == bindparam("rid"))
+)
+
+
+def load_request(session: Session, request_id: int) -> RequestRecord | None:
+    """Read the request with its current lender's rota entry; None if there is none."""
+    rows = session.connection().execute(_LOAD, {"rid": request_id}).all()
+    if not rows:
+        return None
+    values = rows[0]._mapping
+    record = RequestRecord(session, {name: values[name] for name in REQUEST_COLUMNS})
+    if len(rows) == 1:  # several matching entries: the rota is read when needed
+        entry = {name: values[f"entry_{name}"] for name in ENTRY_COLUMNS}
+        object.__setattr__(record, "_current", EntryRecord(entry) if entry["id"] else None)
+    return record
+
+
+# -- compiled statements ------------------------------------------------------------------------
+
+
+class _Compiled:
+    """One statement compiled for one dialect: its SQL text, bind names and type processors."""
+
+    __slots__ = ("sql", "names", "processors", "positional")
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.positional = dialect.positional
+        self.names = list(compiled.positiontup or ()) if self.positional else list(compiled.binds)
+        self.processors = {}
+        for name in self.names:
+            bind = compiled.binds[name]
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self.processors[name] = processor
+
+    def params(self, values: dict[str, Any]) -> Any:
+        procs = self.processors
+        if self.positional:
+            return [
+                procs[n](values[n]) if n in procs else values[n] for n in self.names
+            ]  # fmt: skip
+        return {n: procs[n](values[n]) if n in procs else values[n] for n in self.names}
+
+
+_CACHE: dict[tuple[str, Any], _Compiled] = {}
+
+
+def _compiled(dialect: Any, key: Any, build) -> _Compiled:
+    found = _CACHE.get((dialect.name, key))
+    if found is None:
+        found = _CACHE[(dialect.name, key)] = _Compiled(build(), dialect)
+    return found
+
+
+def _insert(table: Table, columns: tuple[str, ...]):
+    return insert(table).values({name: bindparam(name) for name in columns})
+
+
+def _update_request(columns: tuple[str, ...]):
+    return (
+        update(REQUESTS)
+        .where(REQUESTS.c.id == bindparam("w_id"), REQUESTS.c.version == bindparam("w_version"))
+        .values({name: bindparam(name) for name in columns})
+    )
+
+
+def _update_entry(columns: tuple[str, ...]):
+    return (
+        update(ENTRIES)
+        .where(ENTRIES.c.id == bindparam("w_id"))
+        .values({name: bindparam(name) for name in columns})
+    )
+
+
+def _delete_timers(kinds: tuple[str, ...]):
+    stmt = delete(TIMERS).where(TIMERS.c.request_id == bindparam("w_id"))
+    if kinds:  # one bound value per kind: the text compiled once runs as it is
+        stmt = stmt.where(or_(*(TIMERS.c.kind == bindparam(f"kind_{k}") for k in kinds)))
+    return stmt
+
+
+# -- the unit of work ---------------------------------------------------------------------------
+
+
+class Unit:
+    """Everything one change of one request writes, sent together by :meth:`flush`."""
+
+    def __init__(self, session: Session, request: RequestRecord) -> None:
+        self.session = session
+        self.request = request
+        self.steps: list[tuple[Any, Any, list[dict]]] = []  # (key, build, rows)
+        self.touched = False  # an event was logged: the request's version moves on
+        self.emits: list[tuple[str, dict]] = []
+        self._merge: dict[Any, tuple[Any, Any, list[dict]]] = {}
+
+    def add(self, table: Table, row: dict[str, Any]) -> None:
+        """Queue one INSERT; rows of one table travel together (one executemany).
+
+        Timers keep their order with their removals; other tables have no order to keep.
+        """
+        columns = tuple(row)
+        key = ("insert", table.name, columns)
+        step = self._merge.get(key) if table is not TIMERS else None
+        if step is None:
+            step = (key, lambda: _insert(table, columns), [])
+            self.steps.append(step)
+            if table is not TIMERS:
+                self._merge[key] = step
+        step[2].append(row)
+
+    def emit(self, name: str, detail: dict) -> None:
+        """Tell the context's listeners about ``name`` once the change is written."""
+        self.emits.append((name, detail))
+
+    def clear_timers(self, kinds: tuple[str, ...]) -> None:
+        """Queue the removal of the request's timers of ``kinds`` (all when empty)."""
+        if self.request.is_new:
+            return  # a request being placed has none yet
+        params = {"w_id": self.request.id, **{f"kind_{k}": k for k in kinds}}
+        self.steps.append((("timers", kinds), lambda: _delete_timers(kinds), [params]))
+
+    def flush(self) -> None:
+        """Write the request's changes (guarded by its version) and everything queued."""
+        request = self.request
+        changes = request.changes()
+        entries = self._entry_steps()
+        if not (changes or self.touched or self.steps or entries):
+            return
+        version = request.version
+        changes["version"] = version + 1
+        columns = tuple(sorted(changes))
+        guarded = (
+            ("request", columns),
+            lambda: _update_request(columns),
+            [{**changes, "w_id": request.id, "w_version": version}],
+        )
+        counts = run(self.session, [guarded, *self.steps, *entries])
+        if counts[0] != 1:
+            raise Conflict(
+                f"ILL request {request.id} was changed by someone else at the same moment; "
+                "reload it and try again"
+            )
+        request._values["version"] = version + 1
+        request._changed.clear()
+
+    def _entry_steps(self) -> list[tuple[Any, Any, list[dict]]]:
+        known = self.request.known_entries()
+        new = [e for e in known if e._values.get("id") is None]
+        steps = []
+        if new:
+            columns = tuple(k for k in new[0]._values if k not in _SERVER_KEYS)
+            steps.append(
+                (
+                    ("insert", "ill_rota_entries", columns),
+                    lambda: _insert(ENTRIES, columns),
+                    [{c: e._values[c] for c in columns} for e in new],
+                )
+            )
+            for e in new:
+                e._changed.clear()
+        for e in known:
+            changed = e.changes()
+            if e._values.get("id") is None or not changed:
+                continue
+            columns = tuple(sorted(changed))
+            steps.append(
+                (
+                    ("entry", columns),
+                    lambda c=columns: _update_entry(c),
+                    [{**changed, "w_id": e.id}],
+                )
+            )
+            e._changed.clear()
+        return steps
+
+
+def run(session: Session, steps: Sequence[tuple[Any, Any, list[dict]]]) -> list[int]:
+    """Execute ``steps`` on the session's connection in order; return each step's row count.
+
+    PostgreSQL (psycopg 3) gets them in one pipeline; SQLite runs them one by one.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    driver = connection.connection.driver_connection
+    prepared = [(_compiled(dialect, key, build), rows) for key, build, rows in steps]
+    try:
+        if dialect.driver == "psycopg":
+            return _run_pipelined(driver, prepared)
+        return _run_each(driver, prepared)
+    except dialect.dbapi.Error as exc:  # report it as SQLAlchemy would (IntegrityError...)
+        raise DBAPIError.instance(
+            "; ".join(c.sql for c, _rows in prepared), None, exc, dialect.dbapi.Error
+        ) from exc
+
+
+def _run_each(driver: Any, prepared: Iterable[tuple[_Compiled, list[dict]]]) -> list[int]:
+    counts = []
+    cursor = driver.cursor()
+    try:
+        for compiled, rows in prepared:
+            if len(rows) == 1:
+                cursor.execute(compiled.sql, compiled.params(rows[0]))
+            else:
+                cursor.executemany(compiled.sql, [compiled.params(r) for r in rows])
+            counts.append(cursor.rowcount)
+    finally:
+        cursor.close()
+    return counts
+
+
+def _run_pipelined(driver: Any, prepared: list[tuple[_Compiled, list[dict]]]) -> list[int]:
+    cursors = []
+    with driver.pipeline():
+        for compiled, rows in prepared:
+            cursor = driver.cursor()
+            if len(rows) == 1:
+                cursor.execute(compiled.sql, compiled.params(rows[0]))
+            else:
+                cursor.executemany(compiled.sql, [compiled.params(r) for r in rows])
+            cursors.append(cursor)
+    counts = [c.rowcount for c in cursors]
+    for cursor in cursors:
+        cursor.close()
+    return counts
+
+
+# -- rows of other tables -----------------------------------------------------------------------
+
+
+def insert_request(session: Session, values: dict[str, Any]) -> int:
+    """Insert a new request's row (through SQLAlchemy: its errors stay the usual ones)."""
+    result = session.connection().execute(insert(REQUESTS).values(values))
+    return int(result.inserted_primary_key[0])
+
+
+def attach(session: Session, record: RequestRecord) -> IllRequest:
+    """Return the session's ``IllRequest`` for the record, up to date, without reading it again.
+
+    An object the session already holds is expired (its next use reads the row); otherwise
+    one is made from the record's values and added as a clean, persistent object.
+    """
+    key = session.identity_key(IllRequest, (record.id,))
+    held = session.identity_map.get(key)
+    if held is not None:
+        for entry in held.__dict__.get("rota", ()):
+            session.expire(entry)
+        session.expire(held)
+        return held
+    obj = IllRequest(**{name: record._values[name] for name in REQUEST_COLUMNS})
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+def utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Return ``value`` as an aware UTC time (SQLite hands stored times back naive)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
