@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from federation.models import ClusterRecord, Record, utcnow
 from ill.models import IllLenderStats, IllRequest, IllRotaEntry
 from ill.rota import Holding, LenderFacts, classify
+from ill.store import fetch
 
 
 def holders_of(session: Session, cluster_id: str) -> list[Holding]:
@@ -85,14 +86,16 @@ class _Stats:
     suspended: bool
 
 
-_LOAD = (
-    select(IllRotaEntry.member_code, func.count())
-    .where(
-        IllRotaEntry.member_code.in_(bindparam("codes", expanding=True)),
-        IllRotaEntry.asked_at >= bindparam("since"),
+def _load_today(n: int):
+    """Count, per member, the requests it was asked since ``since`` (``n`` members named)."""
+    return (
+        select(IllRotaEntry.member_code, func.count())
+        .where(
+            IllRotaEntry.member_code.in_([bindparam(f"m{i}") for i in range(n)]),
+            IllRotaEntry.asked_at >= bindparam("since"),
+        )
+        .group_by(IllRotaEntry.member_code)
     )
-    .group_by(IllRotaEntry.member_code)
-)
 
 
 def lender_facts(
@@ -105,7 +108,11 @@ def lender_facts(
     """
     codes = list(codes)
     stats = cached_stats(session, ctx)
-    load = dict(session.execute(_LOAD, {"codes": codes, "since": since}).all()) if codes else {}
+    load = {}
+    if codes:
+        params = {"since": since, **{f"m{i}": code for i, code in enumerate(codes)}}
+        n = len(codes)
+        load = dict(fetch(session, ("load_today", n), lambda: _load_today(n), params))
     facts = {}
     for code in codes:
         s = stats.get(code)

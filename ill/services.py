@@ -35,7 +35,7 @@ from ill.models import IllRequest, IllRotaEntry
 from ill.notify import notify
 from ill.schemas import NewRequestSchema, first_error
 from ill.states import IllegalTransition
-from ill.store import AUDIT, RequestRecord, Unit, attach, insert_request, load_request
+from ill.store import AUDIT, RequestRecord, Unit, attach, fetch, insert_request, load_request
 from ill.timers import clear_timers, set_timer
 
 __all__ = [
@@ -172,7 +172,7 @@ def _describe(session: Session, data: dict) -> tuple[str, list]:
     if not data["cluster_id"]:
         c = data["citation"]
         return (c.get("article_title") or c["title"])[:500], []
-    rows = session.execute(_HOLDERS, {"cluster": data["cluster_id"]}).all()
+    rows = fetch(session, "holders", lambda: _HOLDERS, {"cluster": data["cluster_id"]})
     if not rows:
         raise InvalidRequest(f"cluster_id: no title {data['cluster_id']!r} in the union catalogue")
     title = next((t for _c, t, _h in rows if t), "")
@@ -197,11 +197,14 @@ def _duplicate_of(session: Session, values: dict) -> int | None:
     """Return the same reader's open request for the same title at this library, if any."""
     if not (values["patron_digest"] and values["cluster_id"]):
         return None
-    return session.execute(
-        _DUPLICATE,
+    rows = fetch(
+        session,
+        "duplicate",
+        lambda: _DUPLICATE,
         {"borrower": values["borrower_code"], "digest": values["patron_digest"],
          "cluster": values["cluster_id"]},
-    ).scalar()  # fmt: skip
+    )  # fmt: skip
+    return rows[0][0] if rows else None
 
 
 def _after_create(unit: Unit, ctx, actor, data: dict, holdings) -> None:

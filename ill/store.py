@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, instrumentation, make_transient_to_detached
 
 from federation.models import AuditEvent, UsageEvent
 from ill.errors import Conflict
@@ -88,8 +88,8 @@ class RequestRecord(Record):
     def rota(self) -> list[EntryRecord]:
         """Return the request's rota entries in their order (read once, then kept)."""
         if self._rota is None:
-            rows = self._session.connection().execute(_ROTA, {"rid": self._values["id"]})
-            entries = [EntryRecord(dict(r._mapping)) for r in rows]
+            rows = fetch(self._session, "rota", lambda: _ROTA, {"rid": self._values["id"]})
+            entries = [EntryRecord(dict(zip(ENTRY_COLUMNS, r, strict=True))) for r in rows]
             current = self._current
             if isinstance(current, EntryRecord):  # keep the one object the change may touch
                 entries = [current if e.id == current.id else e for e in entries]
@@ -125,7 +125,7 @@ _LOAD = (
         _CURRENT,
         (_CURRENT.c.request_id == REQUESTS.c.id)
         & (_CURRENT.c.member_code == REQUESTS.c.lender_code)
-        & _CURRENT.c.outcome.in_(("asked", "supplied")),
+        & or_(_CURRENT.c.outcome == "asked", _CURRENT.c.outcome == "supplied"),
     )
     .where(REQUESTS.c.id == bindparam("rid"))
 )
@@ -133,13 +133,14 @@ _LOAD = (
 
 def load_request(session: Session, request_id: int) -> RequestRecord | None:
     """Read the request with its current lender's rota entry; None if there is none."""
-    rows = session.connection().execute(_LOAD, {"rid": request_id}).all()
+    rows = fetch(session, "load", lambda: _LOAD, {"rid": request_id})
     if not rows:
         return None
-    values = rows[0]._mapping
-    record = RequestRecord(session, {name: values[name] for name in REQUEST_COLUMNS})
+    n = len(REQUEST_COLUMNS)
+    row = rows[0]
+    record = RequestRecord(session, dict(zip(REQUEST_COLUMNS, row[:n], strict=True)))
     if len(rows) == 1:  # several matching entries: the rota is read when needed
-        entry = {name: values[f"entry_{name}"] for name in ENTRY_COLUMNS}
+        entry = dict(zip(ENTRY_COLUMNS, row[n:], strict=True))
         object.__setattr__(record, "_current", EntryRecord(entry) if entry["id"] else None)
     return record
 
@@ -150,14 +151,23 @@ def load_request(session: Session, request_id: int) -> RequestRecord | None:
 class _Compiled:
     """One statement compiled for one dialect: its SQL text, bind names and type processors."""
 
-    __slots__ = ("sql", "names", "processors", "positional")
+    __slots__ = ("sql", "names", "processors", "positional", "selected", "results", "defaults")
 
     def __init__(self, statement: Any, dialect: Any) -> None:
         compiled = statement.compile(dialect=dialect)
+        # A SELECT (or RETURNING) converts what the driver hands back as SQLAlchemy would;
+        # the converters are made at the first run, from the driver's column types.
+        selected = getattr(statement, "selected_columns", None)
+        if selected is None and getattr(statement, "_returning", None):
+            selected = statement._returning
+        self.selected = list(selected or ())
+        self.results: list | None = None
         self.sql = compiled.string
         self.positional = dialect.positional
         self.names = list(compiled.positiontup or ()) if self.positional else list(compiled.binds)
         self.processors = {}
+        # Values written into the statement itself (``outcome == "asked"``).
+        self.defaults = {n: b.value for n, b in compiled.binds.items() if b.value is not None}
         for name in self.names:
             bind = compiled.binds[name]
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -165,6 +175,8 @@ class _Compiled:
                 self.processors[name] = processor
 
     def params(self, values: dict[str, Any]) -> Any:
+        if self.defaults:
+            values = {**self.defaults, **values}
         procs = self.processors
         if self.positional:
             return [
@@ -181,6 +193,32 @@ def _compiled(dialect: Any, key: Any, build) -> _Compiled:
     if found is None:
         found = _CACHE[(dialect.name, key)] = _Compiled(build(), dialect)
     return found
+
+
+def fetch(session: Session, key: Any, build, params: dict[str, Any]) -> list[tuple]:
+    """Run a SELECT (built by ``build``, compiled once per dialect); return its converted rows."""
+    connection = session.connection()
+    dialect = connection.dialect
+    compiled = _compiled(dialect, key, build)
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(compiled.sql, compiled.params(params))
+        rows = cursor.fetchall()
+        procs = compiled.results
+        if procs is None:
+            procs = compiled.results = [
+                c.type.dialect_impl(dialect).result_processor(dialect, d[1])
+                for c, d in zip(compiled.selected, cursor.description, strict=True)
+            ]
+    except dialect.dbapi.Error as exc:  # report it as SQLAlchemy would (IntegrityError...)
+        raise DBAPIError.instance(compiled.sql, None, exc, dialect.dbapi.Error) from exc
+    finally:
+        cursor.close()
+    if not any(procs):
+        return [tuple(r) for r in rows]
+    return [
+        tuple(p(v) if p is not None else v for p, v in zip(procs, row, strict=True)) for row in rows
+    ]
 
 
 def _insert(table: Table, columns: tuple[str, ...]):
@@ -359,9 +397,15 @@ def _run_pipelined(driver: Any, prepared: list[tuple[_Compiled, list[dict]]]) ->
 
 
 def insert_request(session: Session, values: dict[str, Any]) -> int:
-    """Insert a new request's row (through SQLAlchemy: its errors stay the usual ones)."""
-    result = session.connection().execute(insert(REQUESTS).values(values))
-    return int(result.inserted_primary_key[0])
+    """Insert a new request's row; return its id."""
+    columns = tuple(values)
+    rows = fetch(
+        session,
+        ("new", columns),
+        lambda: _insert(REQUESTS, columns).returning(REQUESTS.c.id),
+        values,
+    )
+    return int(rows[0][0])
 
 
 def attach(session: Session, record: RequestRecord) -> IllRequest:
@@ -377,10 +421,15 @@ def attach(session: Session, record: RequestRecord) -> IllRequest:
             session.expire(entry)
         session.expire(held)
         return held
-    obj = IllRequest(**{name: record._values[name] for name in REQUEST_COLUMNS})
+    # What loading a row does: an instance without __init__, its values taken as committed.
+    obj = _MANAGER.new_instance()
+    obj.__dict__.update((name, record._values[name]) for name in REQUEST_COLUMNS)
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
+
+
+_MANAGER = instrumentation.manager_of_class(IllRequest)
 
 
 def utc(value: dt.datetime | None) -> dt.datetime | None:
