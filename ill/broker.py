@@ -20,7 +20,7 @@ from federation.roles import SYSTEM, Actor
 from ill import states as S
 from ill.context import as_utc
 from ill.hours import business_deadline
-from ill.lenders import holders_of, lender_facts
+from ill.lenders import holders_of, lender_facts, rota_inputs
 from ill.models import IllEvent, IllRequest, IllTimer
 from ill.notify import notify
 from ill.rota import Holding, Ranker, RotaLine, Wanted
@@ -125,18 +125,37 @@ def candidates(session: Session, ctx: Any, request: Any) -> list[Holding]:
     """Return the members to consider: the cluster's holders, or (a citation) every member."""
     if request.cluster_id:
         return holders_of(session, request.cluster_id)
+    return _everyone(ctx)
+
+
+def _everyone(ctx: Any) -> list[Holding]:
     return [Holding(m.code, unknown=1) for m in ctx.alliance.members]
 
 
+def day_start(ctx: Any) -> dt.datetime:
+    """Return when today began in the alliance's time zone ("today's load" counts from then)."""
+    now = ctx.now().astimezone(ctx.alliance_tz())
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def compute_rota(
-    session: Session, ctx: Any, request: Any, holdings: list[Holding] | None = None
+    session: Session,
+    ctx: Any,
+    request: Any,
+    holdings: list[Holding] | None = None,
+    load: dict[str, int] | None = None,
 ) -> list[RotaLine]:
-    """Rank the request's candidate lenders now (ranked first, then those filtered out)."""
+    """Rank the request's candidate lenders now (ranked first, then those filtered out).
+
+    ``holdings`` and ``load`` are what the caller read already (see ``lenders.cluster_reads``).
+    """
     now = ctx.now()
-    if holdings is None or not request.cluster_id:
-        holdings = candidates(session, ctx, request)
-    day_start = now.astimezone(ctx.alliance_tz()).replace(hour=0, minute=0, second=0, microsecond=0)
-    facts = lender_facts(session, [h.member_code for h in holdings], day_start, ctx)
+    since = day_start(ctx)
+    if not request.cluster_id:
+        holdings, load = _everyone(ctx), None
+    elif holdings is None:
+        holdings, load = rota_inputs(session, request.cluster_id, since)
+    facts = lender_facts(session, [h.member_code for h in holdings], since, ctx, load)
     wanted = Wanted(
         request.borrower_code,
         request.service_type,
@@ -148,10 +167,10 @@ def compute_rota(
     return ranker_for(ctx).rank(wanted, holdings, facts, now)
 
 
-def build_rota(unit: Unit, ctx: Any, holdings: list[Holding] | None = None) -> list[EntryRecord]:
+def build_rota(unit: Unit, ctx: Any, holdings=None, load=None) -> list[EntryRecord]:
     """Rank the candidates and keep the rota (ranked lenders, then those filtered out)."""
     request = unit.request
-    lines = compute_rota(unit.session, ctx, request, holdings)
+    lines = compute_rota(unit.session, ctx, request, holdings, load)
     entries = [
         EntryRecord(
             {
@@ -178,7 +197,7 @@ def build_rota(unit: Unit, ctx: Any, holdings: list[Holding] | None = None) -> l
     return entries
 
 
-def start(unit: Unit, ctx: Any, actor: Actor, use_local: bool, holdings=None) -> None:
+def start(unit: Unit, ctx: Any, actor: Actor, use_local: bool, holdings=None, load=None) -> None:
     """Offer the borrower's own copy first, or send the request to the first lender."""
     request = unit.request
     if request.local_holding and use_local:
@@ -193,16 +212,22 @@ def start(unit: Unit, ctx: Any, actor: Actor, use_local: bool, holdings=None) ->
             "your library holds this item: supply it locally, or route it anyway",
         )
         return
-    route_next(unit, ctx, actor, first=True, holdings=holdings)
+    route_next(unit, ctx, actor, first=True, holdings=holdings, load=load)
 
 
 def route_next(
-    unit: Unit, ctx: Any, actor: Actor = SYSTEM, *, first: bool = False, holdings=None
+    unit: Unit,
+    ctx: Any,
+    actor: Actor = SYSTEM,
+    *,
+    first: bool = False,
+    holdings=None,
+    load=None,
 ) -> EntryRecord | None:
     """Ask the next lender of the rota; at its end the request is Unfilled, with the reasons."""
     request = unit.request
     if not request.rota:
-        build_rota(unit, ctx, holdings)
+        build_rota(unit, ctx, holdings, load)
     entry = next((e for e in request.rota if e.rank and e.outcome == "waiting"), None)
     before = request.status
     if entry is None:

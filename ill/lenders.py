@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from federation.models import ClusterRecord, Record, utcnow
 from ill.models import IllLenderStats, IllRequest, IllRotaEntry
 from ill.rota import Holding, LenderFacts, classify
-from ill.store import fetch
+from ill.store import fetch, fetch_many
 
 
 def holders_of(session: Session, cluster_id: str) -> list[Holding]:
@@ -98,18 +98,72 @@ def _load_today(n: int):
     )
 
 
+def _load_in_cluster():
+    """Count, per holder of the cluster, the requests it was asked since ``since``."""
+    holders = (
+        select(Record.member_code)
+        .join(ClusterRecord, ClusterRecord.record_id == Record.id)
+        .where(ClusterRecord.cluster_id == bindparam("cluster"), Record.status == "active")
+    )
+    return (
+        select(IllRotaEntry.member_code, func.count())
+        .where(IllRotaEntry.member_code.in_(holders), IllRotaEntry.asked_at >= bindparam("since"))
+        .group_by(IllRotaEntry.member_code)
+    )
+
+
+def _holders_read(cluster_id: str) -> tuple:
+    return ("holders", lambda: _HOLDERS, {"cluster": cluster_id})
+
+
+def _load_read(cluster_id: str, since: dt.datetime) -> tuple:
+    return ("load_in_cluster", _load_in_cluster, {"cluster": cluster_id, "since": since})
+
+
+def cluster_reads(cluster_id: str, since: dt.datetime) -> list[tuple]:
+    """Return the reads a rota of ``cluster_id`` needs: its holders, then their load since then.
+
+    They do not depend on each other: :func:`ill.store.fetch_many` sends them together.
+    """
+    return [_holders_read(cluster_id), _load_read(cluster_id, since)]
+
+
+def holdings_and_load(holder_rows, load_rows) -> tuple[list[Holding], dict[str, int]]:
+    """Return the holdings and today's load from the rows of :func:`cluster_reads`."""
+    return holdings_of_rows((code, h) for code, _title, h in holder_rows), dict(load_rows)
+
+
+def rota_inputs(
+    session: Session, cluster_id: str, since: dt.datetime
+) -> tuple[list[Holding], dict[str, int]]:
+    """Read the cluster's holdings and its holders' load since ``since`` (one round trip)."""
+    holder_rows, load_rows = fetch_many(session, cluster_reads(cluster_id, since))
+    return holdings_and_load(holder_rows, load_rows)
+
+
+_HOLDERS = (
+    select(Record.member_code, Record.normalised["title"], Record.normalised["holdings"])
+    .join(ClusterRecord, ClusterRecord.record_id == Record.id)
+    .where(ClusterRecord.cluster_id == bindparam("cluster"), Record.status == "active")
+    .order_by(Record.id)
+)
+
+
 def lender_facts(
-    session: Session, codes: Iterable[str], since: dt.datetime, ctx: Any = None
+    session: Session,
+    codes: Iterable[str],
+    since: dt.datetime,
+    ctx: Any = None,
+    load: dict[str, int] | None = None,
 ) -> dict[str, LenderFacts]:
     """Return each member's lending statistics and the requests it was asked since ``since``.
 
-    Today's load is counted afresh every time (daily capacities depend on it); the
-    statistics come from :func:`cached_stats`.
+    Today's load is counted afresh for every rota (daily capacities depend on it) unless the
+    caller read it already (``load``); the statistics come from :func:`cached_stats`.
     """
     codes = list(codes)
     stats = cached_stats(session, ctx)
-    load = {}
-    if codes:
+    if load is None and codes:
         params = {"since": since, **{f"m{i}": code for i, code in enumerate(codes)}}
         n = len(codes)
         load = dict(fetch(session, ("load_today", n), lambda: _load_today(n), params))
@@ -121,7 +175,7 @@ def lender_facts(
             filled=s.filled if s else 0,
             turnaround_hours=s.turnaround_hours if s else 0.0,
             borrowed=s.borrowed if s else 0,
-            load_today=load.get(code, 0),
+            load_today=(load or {}).get(code, 0),
             suspended=bool(s and s.suspended),
         )
     return facts

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from federation.models import ClusterRecord, Record, utcnow
+from federation.models import utcnow
 from federation.policy import Permission, allowed
 from federation.roles import Actor, Role
 from ill import broker
@@ -30,12 +30,12 @@ from ill import states as S
 from ill.access import can_read, get_request, open_patron
 from ill.context import IllContext, as_utc, current
 from ill.errors import Conflict, Forbidden, IllError, InvalidRequest, NotFound
-from ill.lenders import holdings_of_rows
+from ill.lenders import cluster_reads, holdings_and_load
 from ill.models import IllRequest, IllRotaEntry
 from ill.notify import notify
 from ill.schemas import NewRequestSchema, first_error
 from ill.states import IllegalTransition
-from ill.store import AUDIT, RequestRecord, Unit, attach, fetch, insert_request, load_request
+from ill.store import AUDIT, RequestRecord, Unit, attach, fetch_many, insert_request, load_request
 from ill.timers import clear_timers, set_timer
 
 __all__ = [
@@ -84,9 +84,10 @@ def create_request(
     except ValidationError as exc:
         raise InvalidRequest(first_error(exc.messages)) from None
     session.flush()  # the caller's pending ORM changes go first
-    title, holdings = _describe(session, data)
+    digest = ctx.digest(data["patron_card"])
+    title, holdings, load, duplicate_of = _describe(session, ctx, borrower, data, digest)
     values = _new_values(ctx, actor, borrower, data, idempotency_key, simulated, title, holdings)
-    values["duplicate_of"] = _duplicate_of(session, values)
+    values["patron_digest"], values["duplicate_of"] = digest, duplicate_of
     if idempotency_key:
         try:
             with session.begin_nested():  # a twin placed at the same moment wins; return it
@@ -101,7 +102,7 @@ def create_request(
     request = RequestRecord(session, {**values, "id": rid}, is_new=True)
     request.set_rota([])
     unit = Unit(session, request)
-    _after_create(unit, ctx, actor, data, holdings)
+    _after_create(unit, ctx, actor, data, holdings, load)
     return _write(unit, ctx)
 
 
@@ -141,11 +142,11 @@ def _new_values(ctx, actor, borrower, data, key, simulated, title, holdings) -> 
         "pickup_location": data["pickup_location"],
         "patron_name": ctx.cipher.seal(data["patron_name"]),
         "patron_card": ctx.cipher.seal(data["patron_card"]),
-        "patron_digest": ctx.digest(data["patron_card"]),
+        "patron_digest": None,
         "reader_user_id": actor.user_id if reader else None,
         "mediated": reader,
         "duplicate_of": None,
-        "local_holding": any(h.member_code == borrower for h in holdings),
+        "local_holding": any(h.member_code == borrower for h in holdings or ()),
         "status": S.SUBMITTED if reader else S.NEW,
         "requester_state": None,
         "rota_seed": (ctx.rng or random.SystemRandom()).randrange(2**31),
@@ -159,25 +160,24 @@ def _new_values(ctx, actor, borrower, data, key, simulated, title, holdings) -> 
     }
 
 
-_HOLDERS = (
-    select(Record.member_code, Record.normalised["title"], Record.normalised["holdings"])
-    .join(ClusterRecord, ClusterRecord.record_id == Record.id)
-    .where(ClusterRecord.cluster_id == bindparam("cluster"), Record.status == "active")
-    .order_by(Record.id)
-)
-
-
-def _describe(session: Session, data: dict) -> tuple[str, list]:
-    """Return the title to show and what each member holds of the cluster (one read)."""
-    if not data["cluster_id"]:
+def _describe(session: Session, ctx, borrower: str, data: dict, digest: str | None) -> tuple:
+    """Return the title to show, the cluster's holdings, their load today, and the same
+    reader's open request for the same title, if any (reads sent together)."""
+    cluster = data["cluster_id"]
+    if not cluster:
         c = data["citation"]
-        return (c.get("article_title") or c["title"])[:500], []
-    rows = fetch(session, "holders", lambda: _HOLDERS, {"cluster": data["cluster_id"]})
-    if not rows:
-        raise InvalidRequest(f"cluster_id: no title {data['cluster_id']!r} in the union catalogue")
-    title = next((t for _c, t, _h in rows if t), "")
-    holdings = holdings_of_rows((code, h) for code, _t, h in rows)
-    return (title or data["cluster_id"])[:500], holdings
+        return (c.get("article_title") or c["title"])[:500], None, None, None
+    reads = cluster_reads(cluster, broker.day_start(ctx))
+    if digest:
+        params = {"borrower": borrower, "digest": digest, "cluster": cluster}
+        reads.append(("duplicate", lambda: _DUPLICATE, params))
+    holder_rows, load_rows, *duplicate = fetch_many(session, reads)
+    if not holder_rows:
+        raise InvalidRequest(f"cluster_id: no title {cluster!r} in the union catalogue")
+    title = next((t for _c, t, _h in holder_rows if t), "")
+    holdings, load = holdings_and_load(holder_rows, load_rows)
+    duplicate_of = duplicate[0][0][0] if duplicate and duplicate[0] else None
+    return (title or cluster)[:500], holdings, load, duplicate_of
 
 
 _DUPLICATE = (
@@ -193,21 +193,7 @@ _DUPLICATE = (
 )
 
 
-def _duplicate_of(session: Session, values: dict) -> int | None:
-    """Return the same reader's open request for the same title at this library, if any."""
-    if not (values["patron_digest"] and values["cluster_id"]):
-        return None
-    rows = fetch(
-        session,
-        "duplicate",
-        lambda: _DUPLICATE,
-        {"borrower": values["borrower_code"], "digest": values["patron_digest"],
-         "cluster": values["cluster_id"]},
-    )  # fmt: skip
-    return rows[0][0] if rows else None
-
-
-def _after_create(unit: Unit, ctx, actor, data: dict, holdings) -> None:
+def _after_create(unit: Unit, ctx, actor, data: dict, holdings, load) -> None:
     request = unit.request
     if request.patron_name or request.patron_card:
         unit.add(AUDIT, _audit_row(actor, "change", f"ill_request:{request.id}",
@@ -227,7 +213,7 @@ def _after_create(unit: Unit, ctx, actor, data: dict, holdings) -> None:
             f"A reader asks for ILL request #{request.id}: {request.title}",
         )
         return
-    broker.start(unit, ctx, actor, data["use_local"], holdings)
+    broker.start(unit, ctx, actor, data["use_local"], holdings, load)
 
 
 def _audit_row(actor: Actor, action: str, subject: str, detail: str) -> dict[str, Any]:

@@ -197,23 +197,48 @@ def _compiled(dialect: Any, key: Any, build) -> _Compiled:
 
 def fetch(session: Session, key: Any, build, params: dict[str, Any]) -> list[tuple]:
     """Run a SELECT (built by ``build``, compiled once per dialect); return its converted rows."""
+    return fetch_many(session, [(key, build, params)])[0]
+
+
+def fetch_many(session: Session, reads: Sequence[tuple[Any, Any, dict]]) -> list[list[tuple]]:
+    """Run independent SELECTs; return each one's converted rows.
+
+    On PostgreSQL they travel in one pipeline, with the transaction's BEGIN if it is the first.
+    """
     connection = session.connection()
     dialect = connection.dialect
-    compiled = _compiled(dialect, key, build)
-    cursor = connection.connection.driver_connection.cursor()
+    driver = connection.connection.driver_connection
+    prepared = [(_compiled(dialect, key, build), params) for key, build, params in reads]
+    cursors = []
     try:
-        cursor.execute(compiled.sql, compiled.params(params))
-        rows = cursor.fetchall()
-        procs = compiled.results
-        if procs is None:
-            procs = compiled.results = [
-                c.type.dialect_impl(dialect).result_processor(dialect, d[1])
-                for c, d in zip(compiled.selected, cursor.description, strict=True)
-            ]
+        if dialect.driver == "psycopg":
+            with driver.pipeline():
+                for compiled, params in prepared:
+                    cursors.append(driver.cursor())
+                    cursors[-1].execute(compiled.sql, compiled.params(params))
+        else:
+            for compiled, params in prepared:
+                cursors.append(driver.cursor())
+                cursors[-1].execute(compiled.sql, compiled.params(params))
+        return [
+            _rows(c, compiled, dialect) for c, (compiled, _p) in zip(cursors, prepared, strict=True)
+        ]
     except dialect.dbapi.Error as exc:  # report it as SQLAlchemy would (IntegrityError...)
-        raise DBAPIError.instance(compiled.sql, None, exc, dialect.dbapi.Error) from exc
+        sql = "; ".join(c.sql for c, _params in prepared)
+        raise DBAPIError.instance(sql, None, exc, dialect.dbapi.Error) from exc
     finally:
-        cursor.close()
+        for cursor in cursors:
+            cursor.close()
+
+
+def _rows(cursor: Any, compiled: _Compiled, dialect: Any) -> list[tuple]:
+    rows = cursor.fetchall()
+    procs = compiled.results
+    if procs is None:
+        procs = compiled.results = [
+            c.type.dialect_impl(dialect).result_processor(dialect, d[1])
+            for c, d in zip(compiled.selected, cursor.description, strict=True)
+        ]
     if not any(procs):
         return [tuple(r) for r in rows]
     return [
