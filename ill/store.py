@@ -211,8 +211,10 @@ def fetch_many(session: Session, reads: Sequence[tuple[Any, Any, dict]]) -> list
     prepared = [(_compiled(dialect, key, build), params) for key, build, params in reads]
     cursors = []
     try:
-        if dialect.driver == "psycopg":
-            with driver.pipeline():
+        if dialect.driver == "psycopg" and (
+            len(prepared) > 1 or not driver.info.transaction_status
+        ):
+            with driver.pipeline():  # IDLE (0): the BEGIN goes along
                 for compiled, params in prepared:
                     cursors.append(driver.cursor())
                     cursors[-1].execute(compiled.sql, compiled.params(params))
@@ -328,8 +330,7 @@ class Unit:
             lambda: _update_request(columns),
             [{**changes, "w_id": request.id, "w_version": version}],
         )
-        counts = run(self.session, [guarded, *self.steps, *entries])
-        if counts[0] != 1:
+        if run(self.session, [guarded, *self.steps, *entries]) != 1:
             raise Conflict(
                 f"ILL request {request.id} was changed by someone else at the same moment; "
                 "reload it and try again"
@@ -368,8 +369,8 @@ class Unit:
         return steps
 
 
-def run(session: Session, steps: Sequence[tuple[Any, Any, list[dict]]]) -> list[int]:
-    """Execute ``steps`` on the session's connection in order; return each step's row count.
+def run(session: Session, steps: Sequence[tuple[Any, Any, list[dict]]]) -> int:
+    """Execute ``steps`` on the session's connection in order; return the first one's row count.
 
     PostgreSQL (psycopg 3) gets them in one pipeline; SQLite runs them one by one.
     """
@@ -387,35 +388,35 @@ def run(session: Session, steps: Sequence[tuple[Any, Any, list[dict]]]) -> list[
         ) from exc
 
 
-def _run_each(driver: Any, prepared: Iterable[tuple[_Compiled, list[dict]]]) -> list[int]:
+def _run_each(driver: Any, prepared: Iterable[tuple[_Compiled, list[dict]]]) -> int:
     counts = []
     cursor = driver.cursor()
     try:
         for compiled, rows in prepared:
-            if len(rows) == 1:
-                cursor.execute(compiled.sql, compiled.params(rows[0]))
-            else:
-                cursor.executemany(compiled.sql, [compiled.params(r) for r in rows])
+            _send(cursor, compiled, rows)
             counts.append(cursor.rowcount)
     finally:
         cursor.close()
-    return counts
+    return counts[0]
 
 
-def _run_pipelined(driver: Any, prepared: list[tuple[_Compiled, list[dict]]]) -> list[int]:
-    cursors = []
-    with driver.pipeline():
-        for compiled, rows in prepared:
-            cursor = driver.cursor()
-            if len(rows) == 1:
-                cursor.execute(compiled.sql, compiled.params(rows[0]))
-            else:
-                cursor.executemany(compiled.sql, [compiled.params(r) for r in rows])
-            cursors.append(cursor)
-    counts = [c.rowcount for c in cursors]
-    for cursor in cursors:
-        cursor.close()
-    return counts
+def _run_pipelined(driver: Any, prepared: list[tuple[_Compiled, list[dict]]]) -> int:
+    first, rest = driver.cursor(), driver.cursor()  # only the first one's row count is read
+    try:
+        with driver.pipeline():
+            for i, (compiled, rows) in enumerate(prepared):
+                _send(rest if i else first, compiled, rows)
+        return first.rowcount
+    finally:
+        first.close()
+        rest.close()
+
+
+def _send(cursor: Any, compiled: _Compiled, rows: list[dict]) -> None:
+    if len(rows) == 1:
+        cursor.execute(compiled.sql, compiled.params(rows[0]))
+    else:
+        cursor.executemany(compiled.sql, [compiled.params(r) for r in rows])
 
 
 # -- rows of other tables -----------------------------------------------------------------------
