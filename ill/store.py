@@ -331,6 +331,9 @@ class Unit:
             [{**changes, "w_id": request.id, "w_version": version}],
         )
         if run(self.session, [guarded, *self.steps, *entries]) != 1:
+            # Nothing of a lost race may stay: the transaction is rolled back, as a failed
+            # flush of the ORM would (the caller starts again with a fresh read).
+            self.session.rollback()
             raise Conflict(
                 f"ILL request {request.id} was changed by someone else at the same moment; "
                 "reload it and try again"

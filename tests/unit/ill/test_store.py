@@ -49,6 +49,24 @@ def test_a_change_overtaken_after_its_read_is_a_conflict_and_writes_nothing(ill_
     assert after[UsageEvent] == before[UsageEvent]
 
 
+def test_a_caller_that_goes_on_after_a_conflict_commits_nothing_of_it(ill_db, ctx, cluster):
+    rid = place(ill_db, ctx, cluster_id=cluster)
+    lender = load(ill_db, rid).lender_code
+    events = _count(ill_db, IllEvent)
+
+    def racing_clock(raced=[]):  # noqa: B006 - remembers whether it raced already
+        if not raced:
+            raced.append(answer(ill_db, ctx, rid, S.WILL_SUPPLY))
+        return ctx.clock()
+
+    slower = dataclasses.replace(ctx, clock=racing_clock)
+    # The session commits at the end, Conflict or not.
+    with ill_db.session() as session, pytest.raises(services.Conflict):
+        services.apply_supplier_status(session, staff(lender), rid, S.UNFILLED, ctx=slower)
+    assert _count(ill_db, IllEvent) == events + 1  # the winner's WillSupply only
+    assert load(ill_db, rid).status == S.WILL_SUPPLY
+
+
 def test_the_request_a_caller_holds_shows_the_change(ill_db, ctx, cluster):
     with ill_db.session() as session:
         req = services.create_request(session, staff("zhifu-pl"), ctx=ctx, cluster_id=cluster)
