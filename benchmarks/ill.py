@@ -3,9 +3,10 @@
     python benchmarks/ill.py [--rotas 300] [--seconds 10] [--workers 8] [--pg URL | --no-pg]
 
 Prints one JSON object. The rota figure is one whole rota computation as the broker does it
-(holders read from the record store, lender statistics and today's load read from the
-database, filters with business-hour deadlines, scores, tie-break) on a generated alliance of
-500 members where 50 hold the title. A lifecycle is create + route, WillSupply, Loaned,
+(holders read from the record store and today's load read from the database, together; lender
+statistics from the broker's per-process copy, read from the database at most once a minute
+(``IllContext.stats_ttl``); filters with business-hour deadlines, scores, tie-break) on a
+generated alliance of 500 members where 50 hold the title. A lifecycle is create + route, WillSupply, Loaned,
 Received, ShippedReturn, LoanCompleted: six transactions through the real services, run by
 ``--workers`` processes at once for ``--seconds`` on SQLite (WAL file) and on PostgreSQL.
 ``baseline_tx_per_s`` is a one-row insert-and-commit loop in the same run and database: the
