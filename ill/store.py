@@ -195,6 +195,17 @@ def _compiled(dialect: Any, key: Any, build) -> _Compiled:
     return found
 
 
+def _connection(session: Session) -> Any:
+    """Return the session's connection (asked of the session once per transaction)."""
+    transaction = session.get_transaction()
+    held = session.info.get("ill_connection")
+    if transaction is not None and held is not None and held[0] is transaction:
+        return held[1]
+    connection = session.connection()
+    session.info["ill_connection"] = (session.get_transaction(), connection)
+    return connection
+
+
 def fetch(session: Session, key: Any, build, params: dict[str, Any]) -> list[tuple]:
     """Run a SELECT (built by ``build``, compiled once per dialect); return its converted rows."""
     return fetch_many(session, [(key, build, params)])[0]
@@ -205,7 +216,7 @@ def fetch_many(session: Session, reads: Sequence[tuple[Any, Any, dict]]) -> list
 
     On PostgreSQL they travel in one pipeline, with the transaction's BEGIN if it is the first.
     """
-    connection = session.connection()
+    connection = _connection(session)
     dialect = connection.dialect
     driver = connection.connection.driver_connection
     prepared = [(_compiled(dialect, key, build), params) for key, build, params in reads]
@@ -377,7 +388,7 @@ def run(session: Session, steps: Sequence[tuple[Any, Any, list[dict]]]) -> int:
 
     PostgreSQL (psycopg 3) gets them in one pipeline; SQLite runs them one by one.
     """
-    connection = session.connection()
+    connection = _connection(session)
     dialect = connection.dialect
     driver = connection.connection.driver_connection
     prepared = [(_compiled(dialect, key, build), rows) for key, build, rows in steps]
