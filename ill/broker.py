@@ -285,16 +285,6 @@ def _why_not(entry: Any) -> str:
     return entry.outcome + (f" - {entry.message}" if entry.message else "")
 
 
-def current_entry(request: Any) -> Any:
-    """Return the rota entry of the lender holding the request now."""
-    if hasattr(request, "current_entry"):
-        return request.current_entry()
-    for e in request.rota:
-        if e.member_code == request.lender_code and e.outcome in ("asked", "supplied"):
-            return e
-    return None
-
-
 def lender_declined(unit: Unit, ctx: Any, outcome: str, message: str) -> None:
     """Close the current lender's turn as ``outcome`` (unfilled/timeout/cancelled), then move on."""
     request = unit.request

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from federation.models import ClusterRecord, Record, utcnow
 from ill.models import IllLenderStats, IllRequest, IllRotaEntry
 from ill.rota import Holding, LenderFacts, classify
-from ill.store import fetch, fetch_many
+from ill.sql import fetch, fetch_many
 
 
 def holders_of(session: Session, cluster_id: str) -> list[Holding]:
@@ -44,12 +44,23 @@ def holdings_of_rows(rows: Iterable[tuple[str, Any]]) -> list[Holding]:
     ]
 
 
+@dataclass(frozen=True)
+class _Stats:
+    """One member's lending statistics as the rota uses them."""
+
+    asked: int
+    filled: int
+    turnaround_hours: float
+    borrowed: int
+    suspended: bool
+
+
 # Bumped by refresh_stats: this process's cached statistics are read again at once. Other
 # processes read them again when their copy is older than the context's ``stats_ttl``.
 _generation = 0
 
 
-def cached_stats(session: Session, ctx: Any = None) -> dict[str, IllLenderStats]:
+def cached_stats(session: Session, ctx: Any = None) -> dict[str, _Stats]:
     """Return every member's lending statistics, read at most once per ``ctx.stats_ttl``.
 
     The statistics change only when the ``ill:stats`` job recounts them (every few minutes)
@@ -75,15 +86,6 @@ def cached_stats(session: Session, ctx: Any = None) -> dict[str, IllLenderStats]
     if ctx is not None and ctx.stats_ttl > 0:
         ctx._stats = (_generation, now, stats)
     return stats
-
-
-@dataclass(frozen=True)
-class _Stats:
-    asked: int
-    filled: int
-    turnaround_hours: float
-    borrowed: int
-    suspended: bool
 
 
 def _load_today(n: int):

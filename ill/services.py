@@ -34,8 +34,9 @@ from ill.lenders import cluster_reads, holdings_and_load
 from ill.models import IllRequest, IllRotaEntry
 from ill.notify import notify
 from ill.schemas import NewRequestSchema, first_error
+from ill.sql import fetch_many
 from ill.states import IllegalTransition
-from ill.store import AUDIT, RequestRecord, Unit, attach, fetch_many, insert_request, load_request
+from ill.store import AUDIT, RequestRecord, Unit, attach, insert_request, load_request
 from ill.timers import clear_timers, set_timer
 
 __all__ = [

@@ -5,25 +5,24 @@ row once (with the rota entry of its current lender) into a :class:`RequestRecor
 broker work on that record, and writes everything it decided in one go (:class:`Unit`): one
 guarded ``UPDATE ... WHERE id = :id AND version = :v`` of the request (no row: someone else
 changed it, a :class:`~ill.errors.Conflict`), the timeline's events, notices, usage events,
-timers and rota entries. Statements are built with SQLAlchemy Core, compiled once per dialect
-and run on the session's own connection, so they share its transaction; on PostgreSQL the
-writes of one change travel in one pipeline (one round trip). The ORM objects the callers see
-(``IllRequest``) are attached to the session afterwards without reading the row again.
+timers and rota entries. Statements are built with SQLAlchemy Core and run through
+:mod:`ill.sql` (compiled once per dialect, on the session's own connection and transaction);
+on PostgreSQL the writes of one change travel in one pipeline (one round trip). The ORM
+objects the callers see (``IllRequest``) are attached to the session afterwards without
+reading the row again.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, instrumentation, make_transient_to_detached
 
 from federation.models import AuditEvent, UsageEvent
 from ill.errors import Conflict
 from ill.models import IllEvent, IllNotification, IllRequest, IllRotaEntry, IllTimer
+from ill.sql import fetch, run
 
 REQUESTS: Table = IllRequest.__table__  # type: ignore[assignment]
 ENTRIES: Table = IllRotaEntry.__table__  # type: ignore[assignment]
@@ -143,120 +142,6 @@ def load_request(session: Session, request_id: int) -> RequestRecord | None:
         entry = dict(zip(ENTRY_COLUMNS, row[n:], strict=True))
         object.__setattr__(record, "_current", EntryRecord(entry) if entry["id"] else None)
     return record
-
-
-# -- compiled statements ------------------------------------------------------------------------
-
-
-class _Compiled:
-    """One statement compiled for one dialect: its SQL text, bind names and type processors."""
-
-    __slots__ = ("sql", "names", "processors", "positional", "selected", "results", "defaults")
-
-    def __init__(self, statement: Any, dialect: Any) -> None:
-        compiled = statement.compile(dialect=dialect)
-        # A SELECT (or RETURNING) converts what the driver hands back as SQLAlchemy would;
-        # the converters are made at the first run, from the driver's column types.
-        selected = getattr(statement, "selected_columns", None)
-        if selected is None and getattr(statement, "_returning", None):
-            selected = statement._returning
-        self.selected = list(selected or ())
-        self.results: list | None = None
-        self.sql = compiled.string
-        self.positional = dialect.positional
-        self.names = list(compiled.positiontup or ()) if self.positional else list(compiled.binds)
-        self.processors = {}
-        # Values written into the statement itself (``outcome == "asked"``).
-        self.defaults = {n: b.value for n, b in compiled.binds.items() if b.value is not None}
-        for name in self.names:
-            bind = compiled.binds[name]
-            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                self.processors[name] = processor
-
-    def params(self, values: dict[str, Any]) -> Any:
-        if self.defaults:
-            values = {**self.defaults, **values}
-        procs = self.processors
-        if self.positional:
-            return [
-                procs[n](values[n]) if n in procs else values[n] for n in self.names
-            ]  # fmt: skip
-        return {n: procs[n](values[n]) if n in procs else values[n] for n in self.names}
-
-
-_CACHE: dict[tuple[str, Any], _Compiled] = {}
-
-
-def _compiled(dialect: Any, key: Any, build) -> _Compiled:
-    found = _CACHE.get((dialect.name, key))
-    if found is None:
-        found = _CACHE[(dialect.name, key)] = _Compiled(build(), dialect)
-    return found
-
-
-def _connection(session: Session) -> Any:
-    """Return the session's connection (asked of the session once per transaction)."""
-    transaction = session.get_transaction()
-    held = session.info.get("ill_connection")
-    if transaction is not None and held is not None and held[0] is transaction:
-        return held[1]
-    connection = session.connection()
-    session.info["ill_connection"] = (session.get_transaction(), connection)
-    return connection
-
-
-def fetch(session: Session, key: Any, build, params: dict[str, Any]) -> list[tuple]:
-    """Run a SELECT (built by ``build``, compiled once per dialect); return its converted rows."""
-    return fetch_many(session, [(key, build, params)])[0]
-
-
-def fetch_many(session: Session, reads: Sequence[tuple[Any, Any, dict]]) -> list[list[tuple]]:
-    """Run independent SELECTs; return each one's converted rows.
-
-    On PostgreSQL they travel in one pipeline, with the transaction's BEGIN if it is the first.
-    """
-    connection = _connection(session)
-    dialect = connection.dialect
-    driver = connection.connection.driver_connection
-    prepared = [(_compiled(dialect, key, build), params) for key, build, params in reads]
-    cursors = []
-    try:
-        if dialect.driver == "psycopg" and (
-            len(prepared) > 1 or not driver.info.transaction_status
-        ):
-            with driver.pipeline():  # IDLE (0): the BEGIN goes along
-                for compiled, params in prepared:
-                    cursors.append(driver.cursor())
-                    cursors[-1].execute(compiled.sql, compiled.params(params))
-        else:
-            for compiled, params in prepared:
-                cursors.append(driver.cursor())
-                cursors[-1].execute(compiled.sql, compiled.params(params))
-        return [
-            _rows(c, compiled, dialect) for c, (compiled, _p) in zip(cursors, prepared, strict=True)
-        ]
-    except dialect.dbapi.Error as exc:  # report it as SQLAlchemy would (IntegrityError...)
-        sql = "; ".join(c.sql for c, _params in prepared)
-        raise DBAPIError.instance(sql, None, exc, dialect.dbapi.Error) from exc
-    finally:
-        for cursor in cursors:
-            cursor.close()
-
-
-def _rows(cursor: Any, compiled: _Compiled, dialect: Any) -> list[tuple]:
-    rows = cursor.fetchall()
-    procs = compiled.results
-    if procs is None:
-        procs = compiled.results = [
-            c.type.dialect_impl(dialect).result_processor(dialect, d[1])
-            for c, d in zip(compiled.selected, cursor.description, strict=True)
-        ]
-    if not any(procs):
-        return [tuple(r) for r in rows]
-    return [
-        tuple(p(v) if p is not None else v for p, v in zip(procs, row, strict=True)) for row in rows
-    ]
 
 
 def _insert(table: Table, columns: tuple[str, ...]):
@@ -383,56 +268,6 @@ class Unit:
         return steps
 
 
-def run(session: Session, steps: Sequence[tuple[Any, Any, list[dict]]]) -> int:
-    """Execute ``steps`` on the session's connection in order; return the first one's row count.
-
-    PostgreSQL (psycopg 3) gets them in one pipeline; SQLite runs them one by one.
-    """
-    connection = _connection(session)
-    dialect = connection.dialect
-    driver = connection.connection.driver_connection
-    prepared = [(_compiled(dialect, key, build), rows) for key, build, rows in steps]
-    try:
-        if dialect.driver == "psycopg":
-            return _run_pipelined(driver, prepared)
-        return _run_each(driver, prepared)
-    except dialect.dbapi.Error as exc:  # report it as SQLAlchemy would (IntegrityError...)
-        raise DBAPIError.instance(
-            "; ".join(c.sql for c, _rows in prepared), None, exc, dialect.dbapi.Error
-        ) from exc
-
-
-def _run_each(driver: Any, prepared: Iterable[tuple[_Compiled, list[dict]]]) -> int:
-    counts = []
-    cursor = driver.cursor()
-    try:
-        for compiled, rows in prepared:
-            _send(cursor, compiled, rows)
-            counts.append(cursor.rowcount)
-    finally:
-        cursor.close()
-    return counts[0]
-
-
-def _run_pipelined(driver: Any, prepared: list[tuple[_Compiled, list[dict]]]) -> int:
-    first, rest = driver.cursor(), driver.cursor()  # only the first one's row count is read
-    try:
-        with driver.pipeline():
-            for i, (compiled, rows) in enumerate(prepared):
-                _send(rest if i else first, compiled, rows)
-        return first.rowcount
-    finally:
-        first.close()
-        rest.close()
-
-
-def _send(cursor: Any, compiled: _Compiled, rows: list[dict]) -> None:
-    if len(rows) == 1:
-        cursor.execute(compiled.sql, compiled.params(rows[0]))
-    else:
-        cursor.executemany(compiled.sql, [compiled.params(r) for r in rows])
-
-
 # -- rows of other tables -----------------------------------------------------------------------
 
 
@@ -470,10 +305,3 @@ def attach(session: Session, record: RequestRecord) -> IllRequest:
 
 
 _MANAGER = instrumentation.manager_of_class(IllRequest)
-
-
-def utc(value: dt.datetime | None) -> dt.datetime | None:
-    """Return ``value`` as an aware UTC time (SQLite hands stored times back naive)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
