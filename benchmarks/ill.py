@@ -3,13 +3,17 @@
     python benchmarks/ill.py [--rotas 300] [--seconds 10] [--workers 8] [--pg URL | --no-pg]
 
 Prints one JSON object. The rota figure is one whole rota computation as the broker does it
-(holders read from the record store, lender statistics and today's load read from the
-database, filters with business-hour deadlines, scores, tie-break) on a generated alliance of
-500 members where 50 hold the title. A lifecycle is create + route, WillSupply, Loaned,
+(holders read from the record store and today's load read from the database, together; lender
+statistics from the broker's per-process copy, read from the database at most once a minute
+(``IllContext.stats_ttl``); filters with business-hour deadlines, scores, tie-break) on a
+generated alliance of 500 members where 50 hold the title. A lifecycle is create + route, WillSupply, Loaned,
 Received, ShippedReturn, LoanCompleted: six transactions through the real services, run by
 ``--workers`` processes at once for ``--seconds`` on SQLite (WAL file) and on PostgreSQL.
 ``baseline_tx_per_s`` is a one-row insert-and-commit loop in the same run and database: the
-machine's speed at that moment, to compare runs by ratio.
+machine's speed at that moment, to compare runs by ratio. ``client_cpu_ms_per_lifecycle`` is
+the workers' CPU time per finished lifecycle; ``server_cpu_ms_per_lifecycle`` (PostgreSQL on
+this machine) that of the backends serving them (WAL writer and other server processes not
+counted).
 """
 
 from __future__ import annotations
@@ -173,6 +177,7 @@ def _worker(url: str, seconds: float, seed: int, queue) -> None:
     titles = list(lifecycle_titles())
     borrowers = ["zhifu-pl", "muping-pl", "penglai-pl", "longkou-pl", "xingfu-cl"]
     done = conflicts = 0
+    server = _backend_cpu(db)
     cpu = time.process_time()
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
@@ -193,8 +198,28 @@ def _worker(url: str, seconds: float, seed: int, queue) -> None:
             done += 1
         except services.Conflict:
             conflicts += 1
+    cpu = time.process_time() - cpu
+    server = _backend_cpu(db) - server if server is not None else None
     db.dispose()
-    queue.put((done, conflicts, time.process_time() - cpu))
+    queue.put((done, conflicts, cpu, server))
+
+
+def _backend_cpu(db: Database) -> float | None:
+    """Return the CPU seconds of the PostgreSQL backend serving this worker (same machine).
+
+    The worker runs one transaction at a time, so its pool hands it the same connection.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return None
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # the server runs elsewhere: not measured
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def baseline(url: str, seconds: float = 2.0) -> float:
@@ -227,9 +252,14 @@ def bench_lifecycles(url: str, seconds: float, workers: int) -> dict:
     elapsed = time.perf_counter() - started
     done = sum(r[0] for r in results)
     cpu_ms = sum(r[2] for r in results) * 1000 / max(done, 1)
-    return {"per_s": round(done / elapsed, 1), "lifecycles": done,
-            "conflicts": sum(r[1] for r in results), "baseline_tx_per_s": base,
-            "client_cpu_ms_per_lifecycle": round(cpu_ms, 1)}  # fmt: skip
+    out = {"per_s": round(done / elapsed, 1), "lifecycles": done,
+           "conflicts": sum(r[1] for r in results), "baseline_tx_per_s": base,
+           "client_cpu_ms_per_lifecycle": round(cpu_ms, 1)}  # fmt: skip
+    if all(r[3] is not None for r in results):  # PostgreSQL on this machine
+        out["server_cpu_ms_per_lifecycle"] = round(
+            sum(r[3] for r in results) * 1000 / max(done, 1), 1
+        )
+    return out
 
 
 def _fresh_pg(url: str) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from federation.policy import Permission, allowed
@@ -12,8 +14,11 @@ from ill.errors import NotFound
 from ill.models import IllRequest
 
 
-def can_read(actor: Actor, request: IllRequest) -> bool:
-    """Tell whether ``actor`` may see ``request`` (without its reader data)."""
+def can_read(actor: Actor, request: Any) -> bool:
+    """Tell whether ``actor`` may see ``request`` (without its reader data).
+
+    ``request`` is an ``IllRequest`` or the record a change works on (``ill.store``).
+    """
     if actor.role is Role.SYSTEM or allowed(actor, Permission.ILL_READ, request.borrower_code):
         return True
     if actor.role is Role.READER:
@@ -23,6 +28,8 @@ def can_read(actor: Actor, request: IllRequest) -> bool:
             and actor.user_id == request.reader_user_id
         )
     if actor.member_code and allowed(actor, Permission.ILL_READ, actor.member_code):
+        if request.lender_code == actor.member_code:  # the lender asked now: no rota to read
+            return True
         return any(e.member_code == actor.member_code and e.asked_at for e in request.rota)
     return False
 

@@ -68,6 +68,9 @@ class IllContext:
     # registers here to send messages to members that run their own system.
     listeners: list[Listener] = field(default_factory=list)
     rng: random.Random | None = None  # draws rota seeds; None: the system's randomness
+    # Seconds the rota may use lender statistics read earlier (the ill:stats job recounts them
+    # every five minutes anyway); 0 reads them for every rota.
+    stats_ttl: float = 60.0
     _policies: dict[str, IllPolicy] = field(default_factory=dict, repr=False)
 
     def now(self) -> dt.datetime:

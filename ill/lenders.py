@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from federation.models import ClusterRecord, Record, utcnow
 from ill.models import IllLenderStats, IllRequest, IllRotaEntry
 from ill.rota import Holding, LenderFacts, classify
+from ill.sql import fetch, fetch_many
 
 
 def holders_of(session: Session, cluster_id: str) -> list[Holding]:
@@ -21,6 +25,11 @@ def holders_of(session: Session, cluster_id: str) -> list[Holding]:
         .join(ClusterRecord, ClusterRecord.record_id == Record.id)
         .where(ClusterRecord.cluster_id == cluster_id, Record.status == "active")
     )
+    return holdings_of_rows(rows)
+
+
+def holdings_of_rows(rows: Iterable[tuple[str, Any]]) -> list[Holding]:
+    """Return one Holding per member from (member code, holdings JSON) rows of its records."""
     counts: dict[str, Counter] = {}
     for member_code, holdings in rows:
         tally = counts.setdefault(member_code, Counter())
@@ -35,24 +44,131 @@ def holders_of(session: Session, cluster_id: str) -> list[Holding]:
     ]
 
 
-def lender_facts(
-    session: Session, codes: Iterable[str], since: dt.datetime
-) -> dict[str, LenderFacts]:
-    """Return each member's lending statistics and the requests it was asked since ``since``."""
-    codes = list(codes)
+@dataclass(frozen=True)
+class _Stats:
+    """One member's lending statistics as the rota uses them."""
+
+    asked: int
+    filled: int
+    turnaround_hours: float
+    borrowed: int
+    suspended: bool
+
+
+# Bumped by refresh_stats: this process's cached statistics are read again at once. Other
+# processes read them again when their copy is older than the context's ``stats_ttl``.
+_generation = 0
+
+
+def cached_stats(session: Session, ctx: Any = None) -> dict[str, _Stats]:
+    """Return every member's lending statistics, read at most once per ``ctx.stats_ttl``.
+
+    The statistics change only when the ``ill:stats`` job recounts them (every few minutes)
+    or the alliance suspends a lender, so a rota need not read them for every request.
+    """
+    cache = getattr(ctx, "_stats", None) if ctx is not None else None
+    now = time.monotonic()
+    if cache and cache[0] == _generation and now - cache[1] < ctx.stats_ttl:
+        return cache[2]
     stats = {
-        s.member_code: s
-        for s in session.scalars(
-            select(IllLenderStats).where(IllLenderStats.member_code.in_(codes))
+        s.member_code: _Stats(s.asked, s.filled, s.turnaround_hours, s.borrowed, s.suspended)
+        for s in session.execute(
+            select(
+                IllLenderStats.member_code,
+                IllLenderStats.asked,
+                IllLenderStats.filled,
+                IllLenderStats.turnaround_hours,
+                IllLenderStats.borrowed,
+                IllLenderStats.suspended,
+            )
         )
     }
-    load = dict(
-        session.execute(
-            select(IllRotaEntry.member_code, func.count())
-            .where(IllRotaEntry.member_code.in_(codes), IllRotaEntry.asked_at >= since)
-            .group_by(IllRotaEntry.member_code)
-        ).all()
+    if ctx is not None and ctx.stats_ttl > 0:
+        ctx._stats = (_generation, now, stats)
+    return stats
+
+
+def _load_today(n: int):
+    """Count, per member, the requests it was asked since ``since`` (``n`` members named)."""
+    return (
+        select(IllRotaEntry.member_code, func.count())
+        .where(
+            IllRotaEntry.member_code.in_([bindparam(f"m{i}") for i in range(n)]),
+            IllRotaEntry.asked_at >= bindparam("since"),
+        )
+        .group_by(IllRotaEntry.member_code)
     )
+
+
+def _load_in_cluster():
+    """Count, per holder of the cluster, the requests it was asked since ``since``."""
+    holders = (
+        select(Record.member_code)
+        .join(ClusterRecord, ClusterRecord.record_id == Record.id)
+        .where(ClusterRecord.cluster_id == bindparam("cluster"), Record.status == "active")
+    )
+    return (
+        select(IllRotaEntry.member_code, func.count())
+        .where(IllRotaEntry.member_code.in_(holders), IllRotaEntry.asked_at >= bindparam("since"))
+        .group_by(IllRotaEntry.member_code)
+    )
+
+
+def _holders_read(cluster_id: str) -> tuple:
+    return ("holders", lambda: _HOLDERS, {"cluster": cluster_id})
+
+
+def _load_read(cluster_id: str, since: dt.datetime) -> tuple:
+    return ("load_in_cluster", _load_in_cluster, {"cluster": cluster_id, "since": since})
+
+
+def cluster_reads(cluster_id: str, since: dt.datetime) -> list[tuple]:
+    """Return the reads a rota of ``cluster_id`` needs: its holders, then their load since then.
+
+    They do not depend on each other: :func:`ill.store.fetch_many` sends them together.
+    """
+    return [_holders_read(cluster_id), _load_read(cluster_id, since)]
+
+
+def holdings_and_load(holder_rows, load_rows) -> tuple[list[Holding], dict[str, int]]:
+    """Return the holdings and today's load from the rows of :func:`cluster_reads`."""
+    return holdings_of_rows((code, h) for code, _title, h in holder_rows), dict(load_rows)
+
+
+def rota_inputs(
+    session: Session, cluster_id: str, since: dt.datetime
+) -> tuple[list[Holding], dict[str, int]]:
+    """Read the cluster's holdings and its holders' load since ``since`` (one round trip)."""
+    holder_rows, load_rows = fetch_many(session, cluster_reads(cluster_id, since))
+    return holdings_and_load(holder_rows, load_rows)
+
+
+_HOLDERS = (
+    select(Record.member_code, Record.normalised["title"], Record.normalised["holdings"])
+    .join(ClusterRecord, ClusterRecord.record_id == Record.id)
+    .where(ClusterRecord.cluster_id == bindparam("cluster"), Record.status == "active")
+    .order_by(Record.id)
+)
+
+
+def lender_facts(
+    session: Session,
+    codes: Iterable[str],
+    since: dt.datetime,
+    ctx: Any = None,
+    load: dict[str, int] | None = None,
+) -> dict[str, LenderFacts]:
+    """Return each member's lending statistics and the requests it was asked since ``since``.
+
+    Today's load is counted afresh for every rota (daily capacities depend on it) unless the
+    caller read it already (``load``); the statistics come from :func:`cached_stats`.
+    """
+    codes = list(codes)
+    stats = cached_stats(session, ctx)
+    if load is None and codes:
+        params = {"since": since, **{f"m{i}": code for i, code in enumerate(codes)}}
+        n = len(codes)
+        load = dict(fetch(session, ("load_today", n), lambda: _load_today(n), params))
     facts = {}
     for code in codes:
         s = stats.get(code)
@@ -61,7 +177,7 @@ def lender_facts(
             filled=s.filled if s else 0,
             turnaround_hours=s.turnaround_hours if s else 0.0,
             borrowed=s.borrowed if s else 0,
-            load_today=load.get(code, 0),
+            load_today=(load or {}).get(code, 0),
             suspended=bool(s and s.suspended),
         )
     return facts
@@ -98,4 +214,6 @@ def refresh_stats(session: Session) -> int:
         row.updated_at = utcnow()
         session.add(row)
     session.flush()
+    global _generation
+    _generation += 1
     return len(set(rows) | set(borrowed))

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ill.models import IllNotification
+from federation.models import utcnow
+from ill.store import NOTICES
 
 log = logging.getLogger("federation.ill.mail")
 _PENDING = "ill_pending_mail"
@@ -83,25 +84,33 @@ def mailer_from_settings(settings: dict[str, Any]) -> Mailer:
     return ConsoleMailer()
 
 
-def notify(
-    session: Session, ctx: Any, member_code: str, request: Any, kind: str, text: str
-) -> IllNotification:
-    """Add an in-app notice for ``member_code``'s staff and queue its e-mail for after commit."""
-    note = IllNotification(
-        member_code=member_code, request_id=request.id, kind=kind, text=text[:1000]
+def notify(unit: Any, ctx: Any, member_code: str, kind: str, text: str) -> None:
+    """Add an in-app notice for ``member_code``'s staff and queue its e-mail for after commit.
+
+    The notice is written with the change's ``unit`` (:class:`ill.store.Unit`).
+    """
+    request = unit.request
+    unit.add(
+        NOTICES,
+        {
+            "member_code": member_code,
+            "request_id": request.id,
+            "created_at": utcnow(),
+            "kind": kind,
+            "text": text[:1000],
+            "read_at": None,
+        },
     )
-    session.add(note)
     address = _liaison_email(ctx, member_code)
     if ctx.mailer is not None and address:
         subject = f"[ILL #{request.id}] {text[:120]}"
         _queue(
-            session,
+            unit.session,
             ctx.mailer,
             address,
             subject,
             f"{text}\n\nRequest #{request.id}: {request.title}",
         )
-    return note
 
 
 def _liaison_email(ctx: Any, member_code: str) -> str | None:

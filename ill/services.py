@@ -6,6 +6,10 @@ alone may open the reader's name and card (each read audited); a lender's staff 
 requests they were asked to supply, never the reader; readers see their own. A request of
 another member is reported as not found. Changes check the state machine (``ill.states``)
 and the request's version (optimistic locking): a stale version raises :class:`Conflict`.
+
+Each change reads the request once and writes what follows from it in one go, guarded by
+the version it read (``ill.store``): of two staff acting at the same moment, one succeeds and
+the other gets a Conflict.
 """
 
 from __future__ import annotations
@@ -14,24 +18,26 @@ import random
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from federation.models import ClusterRecord, Record
+from federation.models import utcnow
 from federation.policy import Permission, allowed
-from federation.privacy import audit
 from federation.roles import Actor, Role
 from ill import broker
 from ill import states as S
 from ill.access import can_read, get_request, open_patron
 from ill.context import IllContext, as_utc, current
 from ill.errors import Conflict, Forbidden, IllError, InvalidRequest, NotFound
+from ill.lenders import cluster_reads, holdings_and_load
 from ill.models import IllRequest, IllRotaEntry
 from ill.notify import notify
 from ill.schemas import NewRequestSchema, first_error
+from ill.sql import fetch_many
 from ill.states import IllegalTransition
+from ill.store import AUDIT, RequestRecord, Unit, attach, insert_request, load_request
+from ill.timers import clear_timers, set_timer
 
 __all__ = [
     "Conflict",
@@ -78,24 +84,27 @@ def create_request(
         data = _NEW_REQUEST.load(fields)
     except ValidationError as exc:
         raise InvalidRequest(first_error(exc.messages)) from None
-    request = _new_request(session, ctx, actor, borrower, data, idempotency_key, simulated)
+    session.flush()  # the caller's pending ORM changes go first
+    digest = ctx.digest(data["patron_card"])
+    title, holdings, load, duplicate_of = _describe(session, ctx, borrower, data, digest)
+    values = _new_values(ctx, actor, borrower, data, idempotency_key, simulated, title, holdings)
+    values["patron_digest"], values["duplicate_of"] = digest, duplicate_of
     if idempotency_key:
         try:
             with session.begin_nested():  # a twin placed at the same moment wins; return it
-                session.add(request)
-                session.flush()
+                rid = insert_request(session, values)
         except IntegrityError:
             found = find_by_key(session, borrower, idempotency_key)
             if found is None:
                 raise
             return found
     else:
-        session.add(request)
-        session.flush()
-    with session.no_autoflush:
-        _after_create(session, ctx, actor, request, data)
-    _finish(session, request)
-    return request
+        rid = insert_request(session, values)
+    request = RequestRecord(session, {**values, "id": rid}, is_new=True)
+    request.set_rota([])
+    unit = Unit(session, request)
+    _after_create(unit, ctx, actor, data, holdings, load)
+    return _write(unit, ctx)
 
 
 def _borrower(actor: Actor) -> str:
@@ -115,96 +124,120 @@ def find_by_key(session: Session, borrower: str, key: str) -> IllRequest | None:
     )
 
 
-def _new_request(session, ctx, actor, borrower, data, key, simulated) -> IllRequest:
-    title, holders = _describe(session, data)
+def _new_values(ctx, actor, borrower, data, key, simulated, title, holdings) -> dict[str, Any]:
     reader = actor.role is Role.READER
-    return IllRequest(
-        borrower_code=borrower,
-        cluster_id=data["cluster_id"],
-        citation=data["citation"] or {},
-        title=title,
-        service_type=data["service_type"],
-        service_level=data["service_level"],
-        needed_by=data["needed_by"],
-        max_cost=data["max_cost"],
-        pickup_location=data["pickup_location"],
-        patron_name=ctx.cipher.seal(data["patron_name"]),
-        patron_card=ctx.cipher.seal(data["patron_card"]),
-        patron_digest=ctx.digest(data["patron_card"]),
-        reader_user_id=actor.user_id if reader else None,
-        mediated=reader,
-        local_holding=borrower in holders,
-        status=S.SUBMITTED if reader else S.NEW,
-        rota_seed=(ctx.rng or random.SystemRandom()).randrange(2**31),
-        idempotency_key=key and key[:100],
-        note=data["note"],
-        simulated=simulated,
-        created_at=ctx.now(),
-        updated_at=ctx.now(),
-        version=1,
-        renewals=0,
-    )
+    now = ctx.now()
+    return {
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        "borrower_code": borrower,
+        "lender_code": None,
+        "cluster_id": data["cluster_id"],
+        "citation": data["citation"] or {},
+        "title": title,
+        "service_type": data["service_type"],
+        "service_level": data["service_level"],
+        "needed_by": data["needed_by"],
+        "max_cost": data["max_cost"],
+        "pickup_location": data["pickup_location"],
+        "patron_name": ctx.cipher.seal(data["patron_name"]),
+        "patron_card": ctx.cipher.seal(data["patron_card"]),
+        "patron_digest": None,
+        "reader_user_id": actor.user_id if reader else None,
+        "mediated": reader,
+        "duplicate_of": None,
+        "local_holding": any(h.member_code == borrower for h in holdings or ()),
+        "status": S.SUBMITTED if reader else S.NEW,
+        "requester_state": None,
+        "rota_seed": (ctx.rng or random.SystemRandom()).randrange(2**31),
+        "due_at": None,
+        "renewals": 0,
+        "idempotency_key": key and key[:100],
+        "note": data["note"],
+        "closed_at": None,
+        "anonymised_at": None,
+        "simulated": simulated,
+    }
 
 
-def _describe(session: Session, data: dict) -> tuple[str, set[str]]:
-    """Return the title to show and the members holding the cluster."""
-    if not data["cluster_id"]:
+def _describe(session: Session, ctx, borrower: str, data: dict, digest: str | None) -> tuple:
+    """Return the title to show, the cluster's holdings, their load today, and the same
+    reader's open request for the same title, if any (reads sent together)."""
+    cluster = data["cluster_id"]
+    if not cluster:
         c = data["citation"]
-        return (c.get("article_title") or c["title"])[:500], set()
-    rows = session.execute(
-        select(Record.member_code, Record.normalised)
-        .join(ClusterRecord, ClusterRecord.record_id == Record.id)
-        .where(ClusterRecord.cluster_id == data["cluster_id"], Record.status == "active")
-        .order_by(Record.id)
-    ).all()
-    if not rows:
-        raise InvalidRequest(f"cluster_id: no title {data['cluster_id']!r} in the union catalogue")
-    title = next(((n or {}).get("title") for _c, n in rows if (n or {}).get("title")), "")
-    return (title or data["cluster_id"])[:500], {code for code, _n in rows}
+        return (c.get("article_title") or c["title"])[:500], None, None, None
+    reads = cluster_reads(cluster, broker.day_start(ctx))
+    if digest:
+        params = {"borrower": borrower, "digest": digest, "cluster": cluster}
+        reads.append(("duplicate", lambda: _DUPLICATE, params))
+    holder_rows, load_rows, *duplicate = fetch_many(session, reads)
+    if not holder_rows:
+        raise InvalidRequest(f"cluster_id: no title {cluster!r} in the union catalogue")
+    title = next((t for _c, t, _h in holder_rows if t), "")
+    holdings, load = holdings_and_load(holder_rows, load_rows)
+    duplicate_of = duplicate[0][0][0] if duplicate and duplicate[0] else None
+    return (title or cluster)[:500], holdings, load, duplicate_of
 
 
-def _after_create(session, ctx, actor, request: IllRequest, data: dict) -> None:
-    if request.patron_digest and request.cluster_id:
-        request.duplicate_of = session.scalar(
-            select(IllRequest.id)
-            .where(
-                IllRequest.borrower_code == request.borrower_code,
-                IllRequest.patron_digest == request.patron_digest,
-                IllRequest.cluster_id == request.cluster_id,
-                IllRequest.closed_at.is_(None),
-                IllRequest.id != request.id,
-            )
-            .order_by(IllRequest.id)
-            .limit(1)
-        )
+_DUPLICATE = (
+    select(IllRequest.id)
+    .where(
+        IllRequest.borrower_code == bindparam("borrower"),
+        IllRequest.patron_digest == bindparam("digest"),
+        IllRequest.cluster_id == bindparam("cluster"),
+        IllRequest.closed_at.is_(None),
+    )
+    .order_by(IllRequest.id)
+    .limit(1)
+)
+
+
+def _after_create(unit: Unit, ctx, actor, data: dict, holdings, load) -> None:
+    request = unit.request
     if request.patron_name or request.patron_card:
-        audit(session, actor, "change", f"ill_request:{request.id}", "patron data recorded")
+        unit.add(AUDIT, _audit_row(actor, "change", f"ill_request:{request.id}",
+                                   "patron data recorded"))  # fmt: skip
     dup = (
         f" (same reader already has open request #{request.duplicate_of})"
         if request.duplicate_of
         else ""
     )
-    broker.log_event(
-        session, ctx, request, actor, "requester", "Created", None, f"{request.service_type}{dup}"
-    )
+    broker.record(unit, ctx, actor, "requester", "Created", None, f"{request.service_type}{dup}")
     if request.status == S.SUBMITTED:
         notify(
-            session,
+            unit,
             ctx,
             request.borrower_code,
-            request,
             "mediated",
             f"A reader asks for ILL request #{request.id}: {request.title}",
         )
         return
-    broker.start(session, ctx, request, actor, data["use_local"])
+    broker.start(unit, ctx, actor, data["use_local"], holdings, load)
+
+
+def _audit_row(actor: Actor, action: str, subject: str, detail: str) -> dict[str, Any]:
+    """Return the audit line ``federation.privacy.audit`` writes, as a row."""
+    return {
+        "at": utcnow(),
+        "actor": actor.label[:200],
+        "actor_role": actor.role.value,
+        "member_code": actor.member_code,
+        "action": action[:32],
+        "subject": subject[:120],
+        "detail": detail[:500],
+    }
 
 
 # -- changing -------------------------------------------------------------------------------
 
 
-def _load_for_change(session, actor, request_id, expected_version) -> IllRequest:
-    request = get_request(session, actor, request_id)
+def _load_for_change(session, actor, request_id, expected_version) -> RequestRecord:
+    session.flush()  # the caller's pending ORM changes go first
+    request = load_request(session, request_id) if isinstance(request_id, int) else None
+    if request is None or not can_read(actor, request):
+        raise NotFound(f"no ILL request {request_id}")
     if expected_version is not None and int(expected_version) != request.version:
         raise Conflict(
             f"ILL request {request.id} was changed by someone else (it is at version "
@@ -213,16 +246,15 @@ def _load_for_change(session, actor, request_id, expected_version) -> IllRequest
     return request
 
 
-def _finish(session: Session, request: IllRequest) -> None:
-    """Write the change; a writer that got there first turns it into a Conflict."""
-    rid = request.id  # read now: after a failed flush the object cannot be read
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(
-            f"ILL request {rid} was changed by someone else at the same moment; "
-            "reload it and try again"
-        ) from None
+def _write(unit: Unit, ctx: IllContext, event: str | None = None, detail=None) -> IllRequest:
+    """Write the change (a writer that got there first makes it a Conflict), then tell."""
+    unit.flush()
+    request = attach(unit.session, unit.request)
+    for name, what in unit.emits:
+        ctx.emit(name, request, what)
+    if event:
+        ctx.emit(event, request, detail)
+    return request
 
 
 def apply_supplier_status(
@@ -244,16 +276,14 @@ def apply_supplier_status(
         raise Forbidden(f"only the lender holding ILL request {request.id} can answer it")
     S.supplier_move(request.status, status, request.service_type)
     before, request.status = request.status, status
-    with session.no_autoflush:  # one flush at the end: the request's row first, then the rest
-        broker.log_event(session, ctx, request, actor, "supplier", status, before, message)
-        if status in S.LENDER_DECLINES:
-            reason = f"{status}: {message}".strip(": ")
-            broker.lender_declined(session, ctx, request, "unfilled", reason)
-        else:
-            broker.after_supplier_status(session, ctx, request, status, before)
-    _finish(session, request)
-    ctx.emit("supplier_status", request, {"status": status, "message": message})
-    return request
+    unit = Unit(session, request)
+    broker.record(unit, ctx, actor, "supplier", status, before, message)
+    if status in S.LENDER_DECLINES:
+        reason = f"{status}: {message}".strip(": ")
+        broker.lender_declined(unit, ctx, "unfilled", reason)
+    else:
+        broker.after_supplier_status(unit, ctx, status, before)
+    return _write(unit, ctx, "supplier_status", {"status": status, "message": message})
 
 
 def apply_requester_action(
@@ -275,17 +305,17 @@ def apply_requester_action(
     if action == S.RENEW:
         _check_renewal(ctx, request)
     before = request.status
-    request.status = spec.to_status or request.status
-    request.requester_state = spec.to_requester or request.requester_state
-    with session.no_autoflush:
-        broker.log_event(session, ctx, request, actor, "requester", action, before, message)
-        _after_action(session, ctx, request, action, before, message)
-    _finish(session, request)
-    ctx.emit("requester_action", request, {"action": action, "message": message})
-    return request
+    if spec.to_status and spec.to_status != request.status:
+        request.status = spec.to_status
+    if spec.to_requester and spec.to_requester != request.requester_state:
+        request.requester_state = spec.to_requester
+    unit = Unit(session, request)
+    broker.record(unit, ctx, actor, "requester", action, before, message)
+    _after_action(unit, ctx, action, before, message)
+    return _write(unit, ctx, "requester_action", {"action": action, "message": message})
 
 
-def _check_renewal(ctx: IllContext, request: IllRequest) -> None:
+def _check_renewal(ctx: IllContext, request: Any) -> None:
     if request.renewals >= ctx.deadlines.max_renewals:
         raise IllegalTransition(
             f"Renew is not allowed: {request.renewals} of {ctx.deadlines.max_renewals} "
@@ -293,21 +323,20 @@ def _check_renewal(ctx: IllContext, request: IllRequest) -> None:
         )
 
 
-def _after_action(
-    session, ctx, request: IllRequest, action: str, before: str, message: str
-) -> None:
+def _after_action(unit: Unit, ctx, action: str, before: str, message: str) -> None:
+    request = unit.request
     lender = request.lender_code
     if action in (S.APPROVE, S.ROUTE_ANYWAY):
-        broker.start(session, ctx, request, Actor(Role.SYSTEM, name="broker"), use_local=False)
+        broker.start(unit, ctx, Actor(Role.SYSTEM, name="broker"), use_local=False)
     elif action == S.CANCEL:
-        entry = broker.current_entry(request)
+        entry = request.current_entry()
         if entry is not None and entry.outcome == "asked":
             entry.outcome, entry.answered_at = "cancelled", ctx.now()
-        broker.close(session, ctx, request)
+        broker.close(unit, ctx)
     elif action in (S.REFUSE, S.SUPPLY_LOCALLY):
-        broker.close(session, ctx, request)
+        broker.close(unit, ctx)
     elif action == S.RENEW:
-        _renew(session, ctx, request)
+        _renew(unit, ctx)
     if lender and action in (
         S.SHIPPED_RETURN,
         S.CANCEL,
@@ -317,29 +346,27 @@ def _after_action(
         S.RECEIVED,
     ):
         notify(
-            session,
+            unit,
             ctx,
             lender,
-            request,
             action,
             f"ILL request #{request.id}: {request.borrower_code} {action}: {message}".rstrip(": "),
         )
 
 
-def _renew(session, ctx, request: IllRequest) -> None:
+def _renew(unit: Unit, ctx) -> None:
     """Extend the loan by the lender's loan period; an overdue loan is on loan again."""
     import datetime as dt
 
-    from ill.timers import clear_timers, set_timer
-
+    request = unit.request
     policy = ctx.policy(request.lender_code)
     days = (policy.loan_days if policy else None) or 30
-    request.renewals += 1
+    request.renewals = request.renewals + 1
     request.due_at = max(as_utc(request.due_at) or ctx.now(), ctx.now()) + dt.timedelta(days=days)
     if request.status == S.OVERDUE:
         request.status = S.LOANED
-    clear_timers(session, request, "recall")
-    set_timer(session, request, "due", request.due_at, request.lender_code)
+    clear_timers(unit, "recall")
+    set_timer(unit, "due", request.due_at, request.lender_code)
 
 
 def time_out(
@@ -352,7 +379,7 @@ def time_out(
 ) -> int:
     """Cancel with a lender that did not answer in time and move on; return 1 if it did."""
     ctx = current(ctx)
-    request = get_request(session, actor, request_id)
+    request = _load_for_change(session, actor, request_id, None)
     if request.status not in S.AWAITING_ANSWER or request.lender_code != lender:
         return 0
     hours = (
@@ -361,12 +388,13 @@ def time_out(
         else 0
     )
     why = f"no answer from {lender} within {hours:g} business hours; cancelled with it"
-    with session.no_autoflush:
-        broker.log_event(session, ctx, request, actor, "broker", "Timeout", request.status, why)
-        notify(session, ctx, lender, request, "timeout",
-               f"ILL request #{request.id} was withdrawn: no answer in time")  # fmt: skip
-        broker.lender_declined(session, ctx, request, "timeout", "no answer in time")
-    _finish(session, request)
+    unit = Unit(session, request)
+    broker.record(unit, ctx, actor, "broker", "Timeout", request.status, why)
+    notify(
+        unit, ctx, lender, "timeout", f"ILL request #{request.id} was withdrawn: no answer in time"
+    )
+    broker.lender_declined(unit, ctx, "timeout", "no answer in time")
+    _write(unit, ctx)
     return 1
 
 

@@ -13,29 +13,28 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ill.models import IllRequest, IllTimer
+from ill.models import IllTimer
+from ill.store import TIMERS
 
 log = logging.getLogger("federation.ill.timers")
 KINDS = ("response", "due", "recall")
 
 
-def set_timer(
-    session: Session, request: IllRequest, kind: str, due_at: dt.datetime, lender: str | None = None
-) -> None:
-    """Set (or move) the request's timer of ``kind``."""
-    clear_timers(session, request, kind)
-    session.add(IllTimer(request_id=request.id, kind=kind, due_at=due_at, lender_code=lender))
+def set_timer(unit: Any, kind: str, due_at: dt.datetime, lender: str | None = None) -> None:
+    """Set (or move) the request's timer of ``kind`` (written with the change's ``unit``)."""
+    clear_timers(unit, kind)
+    unit.add(
+        TIMERS,
+        {"request_id": unit.request.id, "kind": kind, "due_at": due_at, "lender_code": lender},
+    )
 
 
-def clear_timers(session: Session, request: IllRequest, *kinds: str) -> None:
+def clear_timers(unit: Any, *kinds: str) -> None:
     """Remove the request's timers of ``kinds`` (all of them when none is named)."""
-    stmt = delete(IllTimer).where(IllTimer.request_id == request.id)
-    if kinds:
-        stmt = stmt.where(IllTimer.kind.in_(kinds))
-    session.execute(stmt)
+    unit.clear_timers(tuple(kinds))
 
 
 def due_timers(session: Session, now: dt.datetime, limit: int = 500) -> list[tuple[int, int, str]]:

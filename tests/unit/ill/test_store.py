@@ -1,0 +1,106 @@
+"""How a change is written: guarded by the version it read, in one go, visible to the caller."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import func, select
+
+from federation.models import UsageEvent
+from ill import services
+from ill import states as S
+from ill.lenders import refresh_stats
+from ill.models import IllEvent, IllLenderStats, IllNotification, IllRequest, IllTimer
+from tests.support.ill import answer, load, place, staff
+
+
+def _count(db, model, *where) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_a_change_overtaken_after_its_read_is_a_conflict_and_writes_nothing(ill_db, ctx, cluster):
+    rid = place(ill_db, ctx, cluster_id=cluster)
+    lender = load(ill_db, rid).lender_code
+    before = {m: _count(ill_db, m) for m in (IllEvent, IllNotification, IllTimer, UsageEvent)}
+    raced = []
+
+    def racing_clock():
+        # The first time the slower change asks the time (it has read the request by then),
+        # another member of staff answers in another transaction and commits.
+        if not raced:
+            raced.append(answer(ill_db, ctx, rid, S.WILL_SUPPLY))
+        return ctx.clock()
+
+    slower = dataclasses.replace(ctx, clock=racing_clock)
+    lost = f"request {rid} was changed by someone else at the same moment"
+    with pytest.raises(services.Conflict, match=lost), ill_db.session() as session:
+        services.apply_supplier_status(session, staff(lender), rid, S.UNFILLED, ctx=slower)
+    req = load(ill_db, rid)
+    assert raced == [S.WILL_SUPPLY] and (req.status, req.lender_code) == (S.WILL_SUPPLY, lender)
+    assert [e.event for e in req.events if e.side == "supplier"] == [S.WILL_SUPPLY]
+    assert [e.outcome for e in req.rota if e.member_code == lender] == ["asked"]
+    # Only the winner's event and notice were written; the loser's timers and usage are gone.
+    after = {m: _count(ill_db, m) for m in before}
+    assert after[IllEvent] == before[IllEvent] + 1
+    assert after[IllNotification] == before[IllNotification] + 1
+    assert after[IllTimer] == before[IllTimer] - 1  # the response deadline went with the answer
+    assert after[UsageEvent] == before[UsageEvent]
+
+
+def test_a_caller_that_goes_on_after_a_conflict_commits_nothing_of_it(ill_db, ctx, cluster):
+    rid = place(ill_db, ctx, cluster_id=cluster)
+    lender = load(ill_db, rid).lender_code
+    events = _count(ill_db, IllEvent)
+
+    def racing_clock(raced=[]):  # noqa: B006 - remembers whether it raced already
+        if not raced:
+            raced.append(answer(ill_db, ctx, rid, S.WILL_SUPPLY))
+        return ctx.clock()
+
+    slower = dataclasses.replace(ctx, clock=racing_clock)
+    # The session commits at the end, Conflict or not.
+    with ill_db.session() as session, pytest.raises(services.Conflict):
+        services.apply_supplier_status(session, staff(lender), rid, S.UNFILLED, ctx=slower)
+    assert _count(ill_db, IllEvent) == events + 1  # the winner's WillSupply only
+    assert load(ill_db, rid).status == S.WILL_SUPPLY
+
+
+def test_the_request_a_caller_holds_shows_the_change(ill_db, ctx, cluster):
+    with ill_db.session() as session:
+        req = services.create_request(session, staff("zhifu-pl"), ctx=ctx, cluster_id=cluster)
+        assert (req.status, req.version) == (S.REQUEST_RECEIVED, 2)
+        assert [e.event for e in req.events] == ["Created", "Routed"]
+        same = services.get_request(session, staff(req.lender_code), req.id)
+        changed = services.apply_supplier_status(
+            session, staff(req.lender_code), req.id, S.WILL_SUPPLY, ctx=ctx
+        )
+        assert changed is req and same is req
+        assert (req.status, req.version) == (S.WILL_SUPPLY, 3)
+        assert [e.event for e in req.events] == ["Created", "Routed", S.WILL_SUPPLY]
+        asked = next(e for e in req.rota if e.member_code == req.lender_code)
+        assert asked.answered_at is not None
+    with ill_db.session() as session:
+        assert session.get(IllRequest, req.id).version == 3
+
+
+def test_a_lender_suspended_by_the_alliance_is_skipped_after_the_recount(ill_db, ctx, cluster):
+    first = load(ill_db, place(ill_db, ctx, cluster_id=cluster)).lender_code
+    with ill_db.session() as session:
+        session.add(IllLenderStats(member_code=first, suspended=True))
+    with ill_db.session() as session:
+        refresh_stats(session)  # the ill:stats job; it keeps the suspension
+    req = load(ill_db, place(ill_db, ctx, cluster_id=cluster, patron_card="20260002"))
+    assert req.lender_code != first
+    reasons = {e.member_code: e.filter_reason for e in req.rota}
+    assert reasons[first] == "suspended from lending by the alliance"
+
+
+def test_without_a_cache_the_statistics_are_read_for_every_rota(ill_db, ctx, cluster):
+    ctx.stats_ttl = 0
+    first = load(ill_db, place(ill_db, ctx, cluster_id=cluster)).lender_code
+    with ill_db.session() as session:  # written by another process: no recount here
+        session.add(IllLenderStats(member_code=first, suspended=True))
+    req = load(ill_db, place(ill_db, ctx, cluster_id=cluster, patron_card="20260002"))
+    assert req.lender_code != first
