@@ -156,13 +156,16 @@ class OAIClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def fetch(self, verb: str, *, deferred: bool = False, **params: str) -> Page:
+    def fetch(
+        self, verb: str, *, deferred: bool = False, first_attempt: int = 0, **params: str
+    ) -> Page:
         """Send one request (retrying what is worth retrying) and return the parsed page.
 
         With ``deferred`` a plain ListRecords page is only scanned for its token
         (``scan.py``); :meth:`complete` parses it later, wherever it is normalised.
+        ``first_attempt`` counts attempts already made for this page (retries left shrink).
         """
-        attempt = 0
+        attempt = first_attempt
         while True:
             try:
                 page = self._attempt(verb, params, deferred)
@@ -194,7 +197,6 @@ class OAIClient:
             return page
         try:
             full = parse_page(page.content, self.base_url, page.verb)
-            full.retries = page.retries
         except MalformedResponse as exc:
             if not exc.retriable or page.retries >= self.retry.max_retries:
                 raise
@@ -203,22 +205,25 @@ class OAIClient:
             self.sleep(wait)
             self.retries += 1
             full = self._again(page, fresh)
-            full.retries += page.retries + 1
-        if full.next_token != page.next_token:
-            raise HarvestError(
-                f"{self.base_url} sent a page whose resumption token reads differently when "
-                f"parsed ({full.next_token!r}) and when scanned ({page.next_token!r})"
-            )
+            full.token = page.token  # the list already went on with the first answer's token
+        else:
+            if full.token != page.token:  # the scan must read what the parser reads
+                raise HarvestError(
+                    f"{self.base_url} sent a page whose resumption token reads differently "
+                    f"when parsed ({full.next_token!r}) and scanned ({page.next_token!r})"
+                )
+            full.retries = page.retries
         full.request = page.request
         return full
 
     def _again(self, page: Page, fresh: bool) -> Page:
+        """Ask for a page again, counting the attempts already made for it."""
         if not fresh:
-            return self.fetch(page.verb, **page.request)
+            return self.fetch(page.verb, first_attempt=page.retries + 1, **page.request)
         other = OAIClient(self.base_url, timeout=self.timeout, retry=self.retry,
                           sleep=self.sleep, rng=self.rng)  # fmt: skip
         with other:
-            full = other.fetch(page.verb, **page.request)
+            full = other.fetch(page.verb, first_attempt=page.retries + 1, **page.request)
         self.retries += other.retries
         return full
 

@@ -28,8 +28,8 @@ _HEAD = re.compile(
 _ROOT_DEFAULT_NS = re.compile(rb'[ \t\n]xmlns="([^"]*)"')
 # The end of a plain page: the token, if any, is the list's last element.
 _TAIL = re.compile(
-    rb"(?:<resumptionToken((?:[ \t\n]+[\w.:-]+=\"[^\"<>&]*\")*)[ \t\n]*(?:/>|>([^<]*)</resumptionToken>)"
-    rb"[ \t\n]*)?</ListRecords>[ \t\n]*</OAI-PMH>[ \t\n]*\Z"
+    rb"(?:<resumptionToken((?:[ \t\n]+[\w.:-]+=\"[^\"<>&]*\")*)[ \t\n]*"
+    rb"(?:/>|>([^<]*)</resumptionToken>)[ \t\n]*)?</ListRecords>[ \t\n]*</OAI-PMH>[ \t\n]*\Z"
 )
 _ATTRIBUTE = re.compile(rb'[ \t\n]([\w.:-]+)="([^"]*)"')
 _UNKNOWN_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)")

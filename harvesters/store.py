@@ -236,12 +236,10 @@ def _existing(conn: Connection, member_code: str, identifiers: list[str]) -> dic
 def _sqlite_existing(size: int) -> str:
     key = f"sqlite-existing-{size}"
     if key not in _statements:
-        c = RECORDS.c
-        _statements[key] = (
-            f"SELECT {c.oai_identifier.name}, {c.datestamp.name}, {c.status.name} "
-            f"FROM {RECORDS.name} WHERE {c.member_code.name} = ? "
-            f"AND {c.oai_identifier.name} IN ({', '.join('?' * size)})"
-        )
+        c = RECORDS.c  # names from the table; every value is a bound parameter
+        columns = f"{c.oai_identifier.name}, {c.datestamp.name}, {c.status.name}"
+        where = f"{c.member_code.name} = ? AND {c.oai_identifier.name} IN ({', '.join('?' * size)})"
+        _statements[key] = f"SELECT {columns} FROM {RECORDS.name} WHERE {where}"  # noqa: S608
     return _statements[key]
 
 
