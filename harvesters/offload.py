@@ -170,7 +170,8 @@ class Offload:
             return page, (records, errors)
         if not isinstance(answer, MalformedResponse):
             self._give_up(answer if isinstance(answer, BaseException) else None)
-        return page, self.local(self._parse_again(page))  # this process does it
+        full = self._parse_again(page)  # this process does it (the page as asked again, if so)
+        return full, self.local(full)
 
     def _parse_again(self, page: Page) -> Page:
         """Parse here a page sent to the worker (its tree, if it had one, was dropped)."""

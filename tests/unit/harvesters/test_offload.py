@@ -15,6 +15,7 @@ from sqlalchemy import select
 from federation.demo import MemberProfile, build_corpus
 from federation.models import Record
 from harvesters import offload
+from harvesters.runs import get_run
 from tests.unit.harvesters.test_services import (
     MARC21,
     T0,
@@ -83,12 +84,12 @@ def endpoint(servers):  # noqa: F811 - the fixture imported above
 
 
 def test_pages_normalised_by_the_worker_are_stored_exactly_as_here(
-    store,
-    settings,
+    store,  # noqa: F811 - the fixture imported above
+    settings,  # noqa: F811
     endpoint,
     forced,
     monkeypatch,
-    caplog,  # noqa: F811
+    caplog,
 ):
     with caplog.at_level(logging.INFO, logger="harvesters.offload"):
         summary = harvest(store, settings, member(endpoint.url))
@@ -123,12 +124,12 @@ def test_a_worker_killed_mid_run_costs_nothing(store, settings, endpoint, forced
 
 
 def test_a_page_the_worker_finds_broken_is_asked_for_again_here(
-    store,
-    settings,
+    store,  # noqa: F811 - the fixture imported above
+    settings,  # noqa: F811
     endpoint,
     forced,
     caplog,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     endpoint.app.rewrite, broken = broken_inside(times=1)
     taken_back = []
@@ -147,3 +148,4 @@ def test_a_page_the_worker_finds_broken_is_asked_for_again_here(
     assert "asking for that page again" in caplog.text
     assert "normalising in this process only" not in caplog.text  # the worker carries on
     assert len(rows(store, "ytu")) == len(catalogue())
+    assert get_run(store, summary.run_id).cursor == len(catalogue())
