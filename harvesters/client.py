@@ -42,6 +42,7 @@ from harvesters.pages import (
     read_metadata_formats,
     read_sets,
 )
+from harvesters.scan import scan_list_page
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ class OAIClient:
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url
+        self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.rng = rng or random.Random()
@@ -154,13 +156,21 @@ class OAIClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def fetch(self, verb: str, **params: str) -> Page:
-        """Send one request (retrying what is worth retrying) and return the parsed page."""
-        attempt = 0
+    def fetch(
+        self, verb: str, *, deferred: bool = False, first_attempt: int = 0, **params: str
+    ) -> Page:
+        """Send one request (retrying what is worth retrying) and return the parsed page.
+
+        With ``deferred`` a plain ListRecords page is only scanned for its token
+        (``scan.py``); :meth:`complete` parses it later, wherever it is normalised.
+        ``first_attempt`` counts attempts already made for this page (retries left shrink).
+        """
+        attempt = first_attempt
         while True:
             try:
-                page = self._attempt(verb, params)
+                page = self._attempt(verb, params, deferred)
                 page.retries = attempt
+                page.request = params
                 return page
             except _Retry as retry:
                 if attempt >= self.retry.max_retries:
@@ -177,7 +187,47 @@ class OAIClient:
                 attempt += 1
                 self.retries += 1
 
-    def _attempt(self, verb: str, params: dict[str, str]) -> Page:
+    def complete(self, page: Page, *, fresh: bool = False) -> Page:
+        """Parse a deferred page; one that is not well-formed is asked for again (retries apply).
+
+        ``fresh`` asks on a new connection (for a thread other than the fetching one). The page
+        asked again keeps the original's token: the list went on with that one.
+        """
+        if not page.deferred:
+            return page
+        try:
+            full = parse_page(page.content, self.base_url, page.verb)
+        except MalformedResponse as exc:
+            if not exc.retriable or page.retries >= self.retry.max_retries:
+                raise
+            wait = self.retry.delay(page.retries, self.rng)
+            log.warning("%s (asking for that page again in %.1f s)", exc, wait)
+            self.sleep(wait)
+            self.retries += 1
+            full = self._again(page, fresh)
+            full.token = page.token  # the list already went on with the first answer's token
+        else:
+            if full.token != page.token:  # the scan must read what the parser reads
+                raise HarvestError(
+                    f"{self.base_url} sent a page whose resumption token reads differently "
+                    f"when parsed ({full.next_token!r}) and scanned ({page.next_token!r})"
+                )
+            full.retries = page.retries
+        full.request = page.request
+        return full
+
+    def _again(self, page: Page, fresh: bool) -> Page:
+        """Ask for a page again, counting the attempts already made for it."""
+        if not fresh:
+            return self.fetch(page.verb, first_attempt=page.retries + 1, **page.request)
+        other = OAIClient(self.base_url, timeout=self.timeout, retry=self.retry,
+                          sleep=self.sleep, rng=self.rng)  # fmt: skip
+        with other:
+            full = other.fetch(page.verb, first_attempt=page.retries + 1, **page.request)
+        self.retries += other.retries
+        return full
+
+    def _attempt(self, verb: str, params: dict[str, str], deferred: bool = False) -> Page:
         what = f"{verb} ({_shown(params)})" if params else verb
         try:
             response = self._sickle.harvest(verb=verb, **params).http_response
@@ -187,6 +237,12 @@ class OAIClient:
             raise _Retry(_network_error(exc, self.base_url, what)) from exc
         except requests.RequestException as exc:  # invalid URL and the like: retrying won't help
             raise HarvestError(f"cannot ask {self.base_url} for {what}: {exc}") from exc
+        if deferred and verb == "ListRecords":
+            scanned = scan_list_page(response.content)
+            if scanned is not None:
+                response_date, token, count = scanned
+                return Page(response_date, verb, None, token=token, size=len(response.content),
+                            content=response.content, deferred=True, counted=count)  # fmt: skip
         try:
             return parse_page(response.content, self.base_url, verb)
         except MalformedResponse as exc:
@@ -240,16 +296,19 @@ class OAIClient:
         """Ask GetRecord for one record."""
         return self.fetch("GetRecord", identifier=identifier, metadataPrefix=prefix)
 
-    def list_pages(self, verb: str, token: str | None = None, **params: str) -> Iterator[Page]:
+    def list_pages(
+        self, verb: str, token: str | None = None, *, deferred: bool = False, **params: str
+    ) -> Iterator[Page]:
         """Yield each page of a list, following resumption tokens; noRecordsMatch yields none.
 
         With ``token`` the list resumes there (``params`` are then not sent, as the protocol
-        requires). The same token sent back twice in a row raises RepeatedTokenError.
+        requires). The same token sent back twice in a row raises RepeatedTokenError. With
+        ``deferred`` plain pages come only scanned (see :meth:`fetch`).
         """
         request = {"resumptionToken": token} if token else params
         while True:
             try:
-                page = self.fetch(verb, **request)
+                page = self.fetch(verb, deferred=deferred, **request)
             except NoRecordsMatch:
                 return
             yield page

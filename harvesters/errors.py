@@ -35,6 +35,9 @@ class MalformedResponse(HarvestError):
         super().__init__(message)
         self.retriable = retriable  # False for an HTML page or another XML document
 
+    def __reduce__(self):  # sent back by the worker process: keep ``retriable``
+        return type(self), (self.message, self.retriable)
+
 
 class OAIError(HarvestError):
     """The server answered with an OAI-PMH <error> (whatever the HTTP status it came with)."""

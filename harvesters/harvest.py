@@ -253,8 +253,8 @@ def _harvest_list(
             params["set"] = set_spec
         if from_date:
             params["from"] = from_date
-        pages = client.list_pages("ListRecords", token=token, **params)
-        offload = Offload(state, lambda page: _page_records(state, page))
+        pages = client.list_pages("ListRecords", token=token, deferred=True, **params)
+        offload = Offload(state, lambda page: _page_records(state, page), client.complete)
         try:
             with Behind() as store:
                 routed = prefetch(_local_payloads(offload.route(pages)))
@@ -307,7 +307,7 @@ def _store_page(
     newest = max((r.datestamp for r in records), default=None)
     if newest and (state.last_datestamp is None or newest > state.last_datestamp):
         state.last_datestamp = newest
-    state.cursor += len(page.items)
+    state.cursor += page.item_count
     token = page.next_token
     checkpoint = Checkpoint(
         resumption_token=token if token is None or len(token) <= MAX_TOKEN else "",

@@ -6,6 +6,9 @@ it is sent a page's body exactly as the server sent it (one bytes object, cheap 
 the same ``parse_page`` and ``to_records`` on it, and sends the rows back with the normalised
 record already serialised as JSON. A page goes to the worker while it holds fewer than
 IN_FLIGHT pages and is normalised here otherwise, so the two share the work without tuning.
+Pages come deferred (only scanned for their token, ``scan.py``), so a page sent away is
+parsed once, by the worker; a page kept here is parsed here (``complete``). A page the worker
+finds malformed is asked for again here, like any malformed page.
 
 Pages come out in list order (checkpoints stay in order). A worker that dies or fails is not
 fatal: its pages are normalised here and the rest of the list does without it. The worker
@@ -26,6 +29,7 @@ from multiprocessing.connection import Connection
 
 import orjson
 
+from harvesters.errors import MalformedResponse
 from harvesters.pages import Page, parse_page
 from harvesters.store import StoredRecord
 
@@ -38,6 +42,7 @@ IN_FLIGHT = 2  # pages the worker holds at most; more are normalised in this pro
 Parsed = tuple[list[StoredRecord], list[str]]
 Row = tuple[str, str, str, str, bytes | None, bytes | None, str | None]
 Job = tuple[bytes, str | None, str, str, str, tuple | None]
+Answer = tuple[list[Row], list[str], int, int]  # rows, errors, records on the page, illegal chars
 _SENT = object()  # marks a page in the worker's hands
 _GONE = object()  # the worker stopped answering
 # One worker per spare core, whatever number of members are harvested at once.
@@ -46,13 +51,12 @@ _workers = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
 
 def normalise_page(
     content: bytes, verb: str | None, record_format: str, prefix: str, member: str, holdings
-) -> tuple[list[Row], list[str]]:
+) -> Answer:
     """Parse a page's body and its records (in the worker); return plain rows and errors."""
     from harvesters.harvest import to_records
 
-    records, errors = to_records(
-        parse_page(content, "", verb).items, record_format, prefix, member, holdings
-    )
+    page = parse_page(content, "", verb)
+    records, errors = to_records(page.items, record_format, prefix, member, holdings)
     dumps = orjson.dumps
     rows = [
         (
@@ -66,15 +70,23 @@ def normalise_page(
         )
         for r in records
     ]
-    return rows, errors
+    return rows, errors, len(page.items), page.illegal_chars
 
 
 class Offload:
     """Route a list's pages to the worker or to ``local``; hand back results in page order."""
 
-    def __init__(self, state, local: Callable[[Page], Parsed], enabled: bool = True) -> None:
+    def __init__(
+        self,
+        state,
+        local: Callable[[Page], Parsed],
+        complete: Callable[..., Page] | None = None,
+        enabled: bool = True,
+    ) -> None:
         self.state = state
         self.local = local
+        # parses a deferred page here (``OAIClient.complete``); fresh=True off the fetching thread
+        self.complete = complete or _parse_here
         self.enabled = enabled
         self.seen = 0  # records of this list so far
         self.pages = self.sent = 0  # pages of this list, and how many went to the worker
@@ -82,9 +94,12 @@ class Offload:
         self._slots = threading.BoundedSemaphore(IN_FLIGHT)
 
     def route(self, pages: Iterator[Page]) -> Iterator[tuple[Page, bool]]:
-        """Send pages to the worker as they arrive (run in the fetching thread)."""
+        """Send pages to the worker as they arrive, parse the others (in the fetching thread)."""
         for page in pages:
-            yield page, self._wanted(page) and self._send(page)
+            if self._wanted(page) and self._send(page):
+                yield page, True
+            else:
+                yield self.complete(page), False
 
     def ordered(self, routed: Iterator[tuple[Page, bool]]) -> Iterator[tuple[Page, Parsed]]:
         """Normalise local pages now, collect the worker's, and yield all in list order."""
@@ -113,8 +128,8 @@ class Offload:
 
     def _wanted(self, page: Page) -> bool:
         self.pages += 1
-        self.seen += len(page.items)
-        if not self.enabled or len(page.items) < MIN_PAGE_ITEMS or not page.content:
+        self.seen += page.item_count
+        if not self.enabled or page.item_count < MIN_PAGE_ITEMS or not page.content:
             return False
         expected = page.token.complete_list_size if page.token is not None else None
         return max(self.seen, expected or 0) >= MIN_RECORDS
@@ -146,12 +161,23 @@ class Offload:
         self._slots.release()
         answer = self._worker.receive() if self.enabled and self._worker else _GONE
         if isinstance(answer, tuple):
-            rows, errors = answer
+            rows, errors, count, illegal = answer
             records = [StoredRecord(i, d, s, p, raw, norm, why)
                        for i, d, s, p, raw, norm, why in rows]  # fmt: skip
+            if page.deferred:
+                page.counted = count
+                page.illegal_chars = illegal
             return page, (records, errors)
-        self._give_up(answer if isinstance(answer, BaseException) else None)
-        return page, self.local(parse_page(page.content, "", page.verb))  # this process does it
+        if not isinstance(answer, MalformedResponse):
+            self._give_up(answer if isinstance(answer, BaseException) else None)
+        full = self._parse_again(page)  # this process does it (the page as asked again, if so)
+        return full, self.local(full)
+
+    def _parse_again(self, page: Page) -> Page:
+        """Parse here a page sent to the worker (its tree, if it had one, was dropped)."""
+        if page.deferred:
+            return self.complete(page, fresh=True)  # a malformed one is asked for again
+        return parse_page(page.content, "", page.verb)
 
     def _give_up(self, exc: BaseException | None) -> None:
         if isinstance(exc, NoSpareCore):
@@ -169,6 +195,15 @@ class Offload:
         self.enabled = False  # the fetching thread may still be routing: no new worker
         if self._worker is not None:
             self._worker.stop()
+
+
+def _parse_here(page: Page, fresh: bool = False) -> Page:
+    """Parse a deferred page without a client to ask again (malformed pages raise)."""
+    if not page.deferred:
+        return page
+    full = parse_page(page.content, "", page.verb)
+    full.retries, full.request = page.retries, page.request
+    return full
 
 
 class NoSpareCore(RuntimeError):
@@ -271,6 +306,8 @@ def _serve(jobs: Connection, answers: Connection) -> None:
     while (job := waiting.get()) is not None:
         try:
             answer = normalise_page(*job)
+        except MalformedResponse as exc:  # handed back: the harvester asks for the page again
+            answer = exc
         except Exception as exc:  # handed back: the harvester normalises that page itself
             answer = RuntimeError(f"{type(exc).__name__}: {exc}")
         answers.send(answer)

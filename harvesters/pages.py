@@ -88,18 +88,28 @@ class Page:
 
     response_date: str
     verb: str | None
-    root: etree._Element
+    root: etree._Element | None  # None for a page not parsed here (deferred, or sent away)
     items: list[Item] = field(default_factory=list)
     token: Token | None = None
     illegal_chars: int = 0
     size: int = 0  # bytes received
     retries: int = 0  # failed attempts before this page came
-    content: bytes = b""  # the body as received (a worker process parses it again)
+    content: bytes = b""  # the body as received (a worker process may parse it)
+    # A deferred page was only scanned (``scan.py``): not parsed yet, ``items`` is empty and
+    # ``counted`` says how many records it holds (an estimate until it is normalised).
+    deferred: bool = False
+    counted: int = 0
+    request: dict[str, str] = field(default_factory=dict)  # the arguments that asked for it
 
     @property
     def next_token(self) -> str | None:
         """Return the token to ask for the next page, None when the list is complete."""
         return self.token.value if self.token is not None and self.token.value else None
+
+    @property
+    def item_count(self) -> int:
+        """Return how many records (and bare headers) the page holds."""
+        return self.counted if self.deferred else len(self.items)
 
 
 def parse_page(content: bytes, base_url: str = "", verb: str | None = None) -> Page:

@@ -159,7 +159,9 @@ def _upsert(conn: Connection, member_code: str, records: list[StoredRecord], run
     # SQLite: the compiled statement straight to the driver, values already in their stored
     # form (orjson text, the DateTime column's own string), skipping per-row bind processing.
     sql, stamp = _sqlite_upsert(conn.dialect)
-    now = stamp(now) if stamp is not None else now
+    # Without a bind processor sqlite3's adapter writes datetime.isoformat(" ") for each row;
+    # the same text, made once per page.
+    now = stamp(now) if stamp is not None else now.isoformat(" ")
     dumps = orjson.dumps
     conn.exec_driver_sql(
         sql,
@@ -216,13 +218,29 @@ def _classify(conn: Connection, member_code: str, records: list[StoredRecord]):
 
 def _existing(conn: Connection, member_code: str, identifiers: list[str]) -> dict:
     found: dict[str, tuple[str, str]] = {}
+    sqlite = conn.dialect.name == "sqlite"
     for start in range(0, len(identifiers), _IN_CHUNK):
         chunk = identifiers[start : start + _IN_CHUNK]
-        query = select(RECORDS.c.oai_identifier, RECORDS.c.datestamp, RECORDS.c.status).where(
-            RECORDS.c.member_code == member_code, RECORDS.c.oai_identifier.in_(chunk)
-        )
-        found.update((i, (d, s)) for i, d, s in conn.execute(query))
+        if sqlite:  # plain SQL: SQLAlchemy renders a 500-item IN list at every call
+            rows = conn.exec_driver_sql(_sqlite_existing(len(chunk)), (member_code, *chunk))
+        else:
+            rows = conn.execute(
+                select(RECORDS.c.oai_identifier, RECORDS.c.datestamp, RECORDS.c.status).where(
+                    RECORDS.c.member_code == member_code, RECORDS.c.oai_identifier.in_(chunk)
+                )
+            )
+        found.update((i, (d, s)) for i, d, s in rows)
     return found
+
+
+def _sqlite_existing(size: int) -> str:
+    key = f"sqlite-existing-{size}"
+    if key not in _statements:
+        c = RECORDS.c  # names from the table; every value is a bound parameter
+        columns = f"{c.oai_identifier.name}, {c.datestamp.name}, {c.status.name}"
+        where = f"{c.member_code.name} = ? AND {c.oai_identifier.name} IN ({', '.join('?' * size)})"
+        _statements[key] = f"SELECT {columns} FROM {RECORDS.name} WHERE {where}"  # noqa: S608
+    return _statements[key]
 
 
 def _stored_raw(conn: Connection, member_code: str, identifiers: list[str]) -> dict:

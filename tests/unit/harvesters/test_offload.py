@@ -15,9 +15,11 @@ from sqlalchemy import select
 from federation.demo import MemberProfile, build_corpus
 from federation.models import Record
 from harvesters import offload
+from harvesters.runs import get_run
 from tests.unit.harvesters.test_services import (
     MARC21,
     T0,
+    broken_inside,
     harvest,
     marc,
     member,
@@ -37,7 +39,7 @@ def catalogue() -> list:
     corpus = build_corpus([MemberProfile("b", "university", "marc21", 1.0)], seed=3, total=140)
     payloads = [r.metadata("marc21") for r in corpus.records["b"] if not r.deleted]
     records = [rec(n, T0 + timedelta(minutes=n), payload=p) for n, p in enumerate(payloads)]
-    untitled = marc(9001).replace(b"<subfield code=\"a\">Title 9001</subfield>", b"")
+    untitled = marc(9001).replace(b'<subfield code="a">Title 9001</subfield>', b"")
     records.append(rec(9001, T0, payload=untitled))
     records += [rec(9100 + n, T0, deleted=True) for n in range(3)]
     return records
@@ -82,7 +84,12 @@ def endpoint(servers):  # noqa: F811 - the fixture imported above
 
 
 def test_pages_normalised_by_the_worker_are_stored_exactly_as_here(
-    store, settings, endpoint, forced, monkeypatch, caplog  # noqa: F811
+    store,  # noqa: F811 - the fixture imported above
+    settings,  # noqa: F811
+    endpoint,
+    forced,
+    monkeypatch,
+    caplog,
 ):
     with caplog.at_level(logging.INFO, logger="harvesters.offload"):
         summary = harvest(store, settings, member(endpoint.url))
@@ -114,3 +121,31 @@ def test_a_worker_killed_mid_run_costs_nothing(store, settings, endpoint, forced
     assert len(rows(store, "ytu")) == len(catalogue())
     assert "normalising in this process only" in caplog.text
     assert not [p for p in multiprocessing.active_children() if p.name == "harvest-normaliser"]
+
+
+def test_a_page_the_worker_finds_broken_is_asked_for_again_here(
+    store,  # noqa: F811 - the fixture imported above
+    settings,  # noqa: F811
+    endpoint,
+    forced,
+    caplog,
+    monkeypatch,
+):
+    endpoint.app.rewrite, broken = broken_inside(times=1)
+    taken_back = []
+    parse_again = offload.Offload._parse_again
+
+    def spy(self, page):
+        taken_back.append(page.next_token)
+        return parse_again(self, page)
+
+    monkeypatch.setattr(offload.Offload, "_parse_again", spy)
+    with caplog.at_level(logging.INFO, logger="harvesters"):
+        summary = harvest(store, settings, member(endpoint.url))
+    assert summary.ok, summary.error
+    assert summary.retries == 1 and len(broken) == 1
+    assert len(taken_back) == 1  # the worker had it, and handed it back
+    assert "asking for that page again" in caplog.text
+    assert "normalising in this process only" not in caplog.text  # the worker carries on
+    assert len(rows(store, "ytu")) == len(catalogue())
+    assert get_run(store, summary.run_id).cursor == len(catalogue())

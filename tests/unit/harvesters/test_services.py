@@ -20,6 +20,7 @@ from federation.settings import load_settings
 from harvesters.errors import HarvestLocked
 from harvesters.locks import member_lock
 from harvesters.runs import get_run
+from harvesters.scan import scan_list_page
 from harvesters.services import (
     harvest_all,
     harvest_member,
@@ -336,6 +337,40 @@ def test_malformed_xml_is_retried_then_fails_keeping_what_was_committed(store, s
     again = harvest(store, settings, member(endpoint.url))
     assert again.ok and again.run_id != summary.run_id
     assert stored(store) == served(endpoint.repo)
+
+
+def broken_inside(times: int | None):
+    """Break a tag inside the second page (its head and its token stay intact)."""
+    broken: list[str] = []
+
+    def rewrite(params, body):
+        if "resumptionToken" not in params or (times is not None and len(broken) >= times):
+            return body
+        body = body.replace(b"</datestamp>", b"</datestamps>", 1)
+        assert scan_list_page(body) is not None  # only the scan read it before normalising
+        broken.append(params["resumptionToken"])
+        return body
+
+    return rewrite, broken
+
+
+def test_a_page_broken_inside_is_asked_for_again(store, settings, endpoint):
+    endpoint.app.rewrite, broken = broken_inside(times=1)
+    waits: list[float] = []
+    summary = harvest(store, settings, member(endpoint.url), waits)
+    assert summary.ok, summary.error
+    assert summary.retries == 1 and len(waits) == 1
+    assert [p.get("resumptionToken") for p in list_requests(endpoint.app)].count(broken[0]) == 2
+    assert stored(store) == served(endpoint.repo)
+
+
+def test_a_page_broken_inside_every_time_fails_keeping_what_was_committed(
+    store, settings, endpoint
+):
+    endpoint.app.rewrite, _broken = broken_inside(times=None)
+    summary = harvest(store, settings, member(endpoint.url))
+    assert summary.status == "failed" and "malformed XML" in summary.error
+    assert summary.retries == 2 and summary.pages == 1 and len(stored(store)) == 10
 
 
 def test_a_member_being_harvested_is_not_harvested_twice(store, settings, endpoint):
