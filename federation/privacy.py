@@ -13,7 +13,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.orm import Session
 
-from federation.models import AuditEvent
+from federation.models import AuditEvent, utcnow
 from federation.roles import Actor
 
 
@@ -71,18 +71,25 @@ def cipher_from_settings(settings: dict[str, Any]) -> ReaderDataCipher:
     return ReaderDataCipher(ensure_reader_key(settings))
 
 
+def audit_row(actor: Actor, action: str, subject: str, detail: str = "") -> dict[str, Any]:
+    """Return the audit line of ``actor`` doing ``action`` to ``subject`` as column values
+    (for writers that insert rows in bulk; :func:`audit` adds it through the session)."""
+    return {
+        "at": utcnow(),
+        "actor": actor.label[:200],
+        "actor_role": actor.role.value,
+        "member_code": actor.member_code,
+        "action": action[:32],
+        "subject": subject[:120],
+        "detail": detail[:500],
+    }
+
+
 def audit(
     session: Session, actor: Actor, action: str, subject: str, detail: str = ""
 ) -> AuditEvent:
     """Append one line to the audit log: ``actor`` did ``action`` ("read", "change", "erase",
     "export") to ``subject`` (e.g. "ill_request:42"). ``detail`` must not hold reader data."""
-    event = AuditEvent(
-        actor=actor.label[:200],
-        actor_role=actor.role.value,
-        member_code=actor.member_code,
-        action=action[:32],
-        subject=subject[:120],
-        detail=detail[:500],
-    )
+    event = AuditEvent(**audit_row(actor, action, subject, detail))
     session.add(event)
     return event

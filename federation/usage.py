@@ -7,6 +7,7 @@ reports read the table. Kinds are fixed here so a typo cannot invent a new stati
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -41,8 +42,7 @@ KINDS = frozenset(
 )
 
 
-def record_usage(
-    session: Session,
+def usage_row(
     kind: str,
     *,
     member_code: str | None = None,
@@ -55,24 +55,31 @@ def record_usage(
     ref: str | None = None,
     occurred_at: datetime | None = None,
     simulated: bool = False,
-) -> UsageEvent:
-    """Add one usage event to ``session`` (the caller commits with its own work)."""
+) -> dict[str, Any]:
+    """Return one usage event as column values (for writers that insert rows in bulk;
+    :func:`record_usage` adds it through the session). Refuses a kind not in :data:`KINDS`."""
     if kind not in KINDS:
         raise ValueError(f"unknown usage event kind {kind!r}; known: {', '.join(sorted(KINDS))}")
     now = utcnow()
-    event = UsageEvent(
-        kind=kind,
-        member_code=member_code,
-        partner_code=partner_code,
-        region_code=region_code,
-        cluster_id=cluster_id,
-        clc_class=(clc_class or None) and clc_class[:8],
-        quantity=quantity,
-        value=value,
-        ref=ref,
-        occurred_at=occurred_at or now,
-        recorded_at=now,
-        simulated=simulated,
-    )
+    return {
+        "kind": kind,
+        "member_code": member_code,
+        "partner_code": partner_code,
+        "region_code": region_code,
+        "cluster_id": cluster_id,
+        "clc_class": (clc_class or None) and clc_class[:8],
+        "quantity": quantity,
+        "value": value,
+        "ref": ref,
+        "occurred_at": occurred_at or now,
+        "recorded_at": now,
+        "simulated": simulated,
+    }
+
+
+def record_usage(session: Session, kind: str, **fields: Any) -> UsageEvent:
+    """Add one usage event to ``session`` (the caller commits with its own work); the fields
+    are :func:`usage_row`'s."""
+    event = UsageEvent(**usage_row(kind, **fields))
     session.add(event)
     return event
