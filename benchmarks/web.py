@@ -102,7 +102,7 @@ def worker_exit(server, worker):
 def prepare_instance(root: Path, clusters: int, members: int) -> Path:
     """Return the instance folder under ``root``, building the index and database if missing."""
     instance = root / "instance"
-    marker = root / f"built-v3-{clusters}-{members}"  # v3: the index layout of k_subject
+    marker = root / f"built-v4-{clusters}-{members}"  # v4: the stored document as bytes
     if marker.exists():
         return instance
     shutil.rmtree(root, ignore_errors=True)
