@@ -241,7 +241,7 @@ def results():
         url_with=url_with,
         page_count=_page_count(result),
         facet_rows=facet_rows(result, directory),
-        hit_rows=hit_rows(result, directory, home),
+        hits_html=hits_html(hit_rows(result, directory, home)),
     )
     return remember_home(make_response(page, status), home)
 
@@ -325,6 +325,32 @@ def hit_rows(result: SearchResult | None, directory: Directory, home: str | None
             availability=availability_text(availability_line(doc, directory, home)),
         ))  # fmt: skip
     return rows
+
+
+def hits_html(rows: list[HitRow]) -> Markup:
+    """Return the hits' list items as HTML (eight template outputs per hit, each escaped
+    again, were a visible share of the page: the highlighted fields are escaped already)."""
+    out = []
+    for row in rows:
+        meta = "".join(
+            f'\n            <span class="{css}">{value}</span>'
+            for css, value in (
+                ("authors", row.authors),
+                ("year", escaped(str(row.year)) if row.year else None),
+                ("format", escaped(row.format) if row.format else None),
+                ("publisher", row.publisher),
+            )
+            if value
+        )
+        subtitle = f'<span class="subtitle">: {row.subtitle}</span>' if row.subtitle else ""
+        # The whitespace between the parts as the template had it (it shows as spaces).
+        out.append(
+            f'<li class="hit">\n          <h2 class="hit-title"><a href="{escape(row.url)}">'
+            f"{row.title}</a>\n            {subtitle}</h2>\n"
+            f'          <p class="hit-meta">{meta}\n          </p>\n'
+            f'          <p class="availability">{escape(row.availability)}</p>\n        </li>'
+        )
+    return Markup("\n        ".join(out))  # noqa: S704 (every field escaped or safe_highlight's)
 
 
 def availability_text(info: Availability) -> str:
