@@ -266,9 +266,7 @@ class TantivyBackend:
         self.results.put(key, result)
         return result
 
-    def _search(
-        self, query: SearchQuery, started: float, counts_at: tuple | None
-    ) -> SearchResult:
+    def _search(self, query: SearchQuery, started: float, counts_at: tuple | None) -> SearchResult:
         """Search the index; with ``counts_at`` (a key of the counts cache), a total and facet
         counts kept for the same words and filters are reused and only the page is read."""
         searcher = self.index().searcher()

@@ -167,7 +167,9 @@ def test_other_words_filters_or_facets_are_counted_afresh(cached):
     assert ldu.total == 1
     assert cached.search(SearchQuery(text="china", facets=["member"], page=1)).total == 1
     assert cached.counts.stats()["hits"] == 0
-    assert counts_key(SearchQuery(text="a", page=2, sort="title")) == counts_key(SearchQuery(text="a"))
+    assert counts_key(SearchQuery(text="a", page=2, sort="title")) == counts_key(
+        SearchQuery(text="a")
+    )
     assert counts_key(SearchQuery(text="a", facet_size=5)) != counts_key(SearchQuery(text="a"))
 
 

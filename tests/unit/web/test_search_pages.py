@@ -398,7 +398,10 @@ def test_facet_values_are_escaped_counted_and_ticked(app, client, catalogue):
         _assert_only_escaped(body)
         assert re.search(
             r'value="subject:Maps &amp; &lt;charts&gt;" checked>\s+Maps &amp; &lt;charts&gt; '
-            r'<span class="count">\(3\)</span>', body
+            r'<span class="count">\(3\)</span>',
+            body,
         )
         assert 'value="subject:&lt;script&gt;alert(1)&lt;/script&gt; &#34; onmouseover=' in body
-        assert re.search(r'onmouseover=&#34;x javascript:alert\(1\) <span class="count">\(3\)', body)
+        assert re.search(
+            r'onmouseover=&#34;x javascript:alert\(1\) <span class="count">\(3\)', body
+        )

@@ -22,11 +22,15 @@ def test_variables_are_escaped_and_percent_reads_the_same_either_way(app):
     assert html == "Search for any of the words: &lt;b&gt;x&lt;/b&gt;"
     for _ in range(2):
         assert _render(app, '{{ _("100%% <i>sure</i>") }}', "en") == "100% <i>sure</i>"
-    assert _render(app, '{{ _("%(n)s%% of <i>it</i>", n="<5>") }}', "en") == "&lt;5&gt;% of <i>it</i>"
+    assert (
+        _render(app, '{{ _("%(n)s%% of <i>it</i>", n="<5>") }}', "en") == "&lt;5&gt;% of <i>it</i>"
+    )
 
 
 def test_without_autoescape_the_text_is_plain(app):
     with app.test_request_context("/?lang=en"):
-        template = app.jinja_env.from_string('{% autoescape false %}{{ _("a %(v)s", v="<b>") }}{% endautoescape %}')
+        template = app.jinja_env.from_string(
+            '{% autoescape false %}{{ _("a %(v)s", v="<b>") }}{% endautoescape %}'
+        )
         html = template.render()
         assert html == "a <b>" and not isinstance(html, Markup)
