@@ -94,15 +94,20 @@ def worker_exit(server, worker):
     backend = worker.wsgi.extensions.get("federation.search")
     results = getattr(backend, "results", None)
     if results is not None:
+        stats = results.stats()
+        counts = getattr(backend, "counts", None)  # totals and facet counts kept across pages
+        if counts is not None:
+            kept = counts.stats()
+            stats.update(counts_hits=kept["hits"], counts_misses=kept["misses"])
         with open(os.environ["WEB_BENCH_CACHE_STATS"], "a", encoding="utf-8") as out:
-            out.write(json.dumps(results.stats()) + "\\n")
+            out.write(json.dumps(stats) + "\\n")
 """
 
 
 def prepare_instance(root: Path, clusters: int, members: int) -> Path:
     """Return the instance folder under ``root``, building the index and database if missing."""
     instance = root / "instance"
-    marker = root / f"built-v3-{clusters}-{members}"  # v3: the index layout of k_subject
+    marker = root / f"built-v4-{clusters}-{members}"  # v4: the stored document as bytes
     if marker.exists():
         return instance
     shutil.rmtree(root, ignore_errors=True)
@@ -276,6 +281,8 @@ def measure(args: argparse.Namespace, instance: Path, cache_size: int | None) ->
     )
     hits = sum(c["hits"] for c in counters)
     lookups = hits + sum(c["misses"] for c in counters)
+    counts_hits = sum(c.get("counts_hits", 0) for c in counters)
+    counts_lookups = counts_hits + sum(c.get("counts_misses", 0) for c in counters)
     return {
         "requests_per_s": round(figures["requests"] / (figures["duration_us"] / 1e6), 1),
         "p50_ms": round(figures["p50_us"] / 1000, 1),
@@ -293,6 +300,9 @@ def measure(args: argparse.Namespace, instance: Path, cache_size: int | None) ->
         # are counted in warmup_requests); spelling probes of pages with few hits count too.
         "cache_hit_rate": round(hits / lookups, 3) if lookups else None,
         "cache_lookups": lookups,
+        # Searches missing the result cache whose total and facet counts came from the counts
+        # kept for their first page (page 2, a re-sort), of the searches looking there.
+        "counts_cache_hit_rate": round(counts_hits / counts_lookups, 3) if counts_lookups else None,
         "warmup_requests": warm["requests"],
         "load_avg_before": round(load_before, 2),
         "load_avg_after": round(os.getloadavg()[0], 2),

@@ -40,6 +40,22 @@ def query_key(query: SearchQuery) -> tuple:
     )
 
 
+def counts_key(query: SearchQuery) -> tuple:
+    """Return what decides a query's total and facet counts: ``query_key`` without the page,
+    its size, the sort and highlighting, so page 2 and a re-sort reuse the first page's counts.
+    """
+    filters = tuple(sorted((name, tuple(values)) for name, values in query.filters.items()))
+    return (
+        type(query),
+        query.ast,
+        filters,
+        query.year_from,
+        query.year_to,
+        tuple(query.facets),
+        query.facet_size,
+    )
+
+
 class ResultCache:
     """A thread-safe LRU of at most ``size`` entries (0: nothing is kept)."""
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from flask import Response, current_app, request
+from markupsafe import Markup, escape
 
 from federation.members import list_members
 from web import get_db
@@ -34,6 +35,7 @@ class Directory:
     regions: dict[str, str] = field(default_factory=dict)
     member_regions: dict[str, str] = field(default_factory=dict)  # member code -> region code
     districts: dict[str, Place] = field(default_factory=dict)  # "district:<code>" -> centre
+    _options: dict[tuple[str, str | None], Markup] = field(default_factory=dict, repr=False)
 
     def member_name(self, code: str) -> str:
         place = self.members.get(code) or self.districts.get(code)
@@ -56,6 +58,25 @@ class Directory:
     def district_choices(self) -> list[tuple[str, Place]]:
         """Return the districts ("district:<code>", centre) by name (computed once)."""
         return sorted(self.districts.items(), key=lambda item: item[1].name.lower())
+
+    def options_html(self, group: str, home: str | None) -> Markup:
+        """Return the <option>s of ``group`` ("members" or "districts"), ``home`` selected.
+
+        Kept per directory and home: every results page shows the form, and its options
+        rendered by the template were some forty escaped outputs a page.
+        """
+        key = (group, home)
+        found = self._options.get(key)
+        if found is None:
+            choices = self.member_choices if group == "members" else self.district_choices
+            found = Markup("\n    ".join(  # noqa: S704 (code and name escaped)
+                f'<option value="{escape(code)}"{" selected" if code == home else ""}>'
+                f"{escape(place.name)}</option>"
+                for code, place in choices
+            ))  # fmt: skip
+            if len(self._options) < 1_000:  # homes come from the directory or are ignored
+                self._options[key] = found
+        return found
 
     def point(self, home: str | None) -> tuple[float, float] | None:
         place = self.members.get(home or "") or self.districts.get(home or "")

@@ -38,7 +38,7 @@ from search.query import (
     highlight_doc,
     positive_texts,
 )
-from search.result_cache import ResultCache, query_key
+from search.result_cache import ResultCache, counts_key, query_key
 
 INCREMENTAL_HEAP = 128_000_000
 REBUILD_HEAP = 1_000_000_000
@@ -58,6 +58,9 @@ class TantivyBackend:
         self.root = Path(path)
         # Results of recent searches, per process; keys hold the index generation.
         self.results = ResultCache(result_cache_size)
+        # Totals and facet counts of recent searches: page 2 and a re-sort of a search reuse
+        # its first page's counts (the facets cost most of a search). Same keys' generation.
+        self.counts = ResultCache(result_cache_size)
         self._meta_seen: int | None = None
         self.facet_limits = (facet_exact_limit, facet_sample_target)
         self.rebuild_threads = rebuild_threads or min(4, os.cpu_count() or 1)
@@ -248,34 +251,49 @@ class TantivyBackend:
         """
         started = time.perf_counter()
         if not self.results.size:
-            return self._search(query, started)
-        key = (self.generation(), query_key(query))
+            return self._search(query, started, None)
+        generation = self.generation()
+        key = (generation, query_key(query))
         try:
             hash(key)
         except TypeError:  # a query tree of unhashable parts (none of ours): not cached
-            return self._search(query, started)
+            return self._search(query, started, None)
         found = self.results.get(key)
         if found is not None:
             took = round((time.perf_counter() - started) * 1000, 3)
             return dataclasses.replace(found, took_ms=took)
-        result = self._search(query, started)
+        result = self._search(query, started, (generation, counts_key(query)))
         self.results.put(key, result)
         return result
 
-    def _search(self, query: SearchQuery, started: float) -> SearchResult:
+    def _search(self, query: SearchQuery, started: float, counts_at: tuple | None) -> SearchResult:
+        """Search the index; with ``counts_at`` (a key of the counts cache), a total and facet
+        counts kept for the same words and filters are reused and only the page is read."""
         searcher = self.index().searcher()
         text = self.builder.text_query(query.ast)
         main = self.builder.combine(text, self.builder.filters(query.filters, query))
-        total, hits = self._hits(searcher, main, query)
-        counter = FacetCounter(
-            searcher, self.builder, self._pool, *self.facet_limits, key_names=self._key_names
-        )
-        facets = counter.count_all(query, text, main, total) if query.facets else {}
+        kept = self.counts.get(counts_at) if counts_at is not None and query.facets else None
+        if kept is not None:
+            total, facets, approximate = kept
+            _, hits = self._hits(searcher, main, query, count=False)
+        else:
+            total, hits = self._hits(searcher, main, query)
+            counter = FacetCounter(
+                searcher, self.builder, self._pool, *self.facet_limits, key_names=self._key_names
+            )
+            facets = counter.count_all(query, text, main, total) if query.facets else {}
+            approximate = counter.approximate
+            if counts_at is not None and query.facets:
+                self.counts.put(counts_at, (total, facets, approximate))
         took = round((time.perf_counter() - started) * 1000, 3)
-        return SearchResult(total, hits, facets, took, facets_approximate=counter.approximate)
+        return SearchResult(total, hits, facets, took, facets_approximate=approximate)
 
     def _hits(
-        self, searcher: tantivy.Searcher, main: tantivy.Query, query: SearchQuery
+        self,
+        searcher: tantivy.Searcher,
+        main: tantivy.Query,
+        query: SearchQuery,
+        count: bool = True,
     ) -> tuple[int, list[Hit]]:
         order = {
             "year_desc": ("year", tantivy.Order.Desc),
@@ -283,7 +301,7 @@ class TantivyBackend:
             "title": ("title_sort", tantivy.Order.Asc),
         }.get(query.sort)
         kwargs = {"order_by_field": order[0], "order": order[1]} if order else {}
-        result = searcher.search(main, query.page_size, count=True, offset=query.offset, **kwargs)
+        result = searcher.search(main, query.page_size, count=count, offset=query.offset, **kwargs)
         needles = positive_texts(query.ast) if query.highlight else []
         hits = []
         for value, address in result.hits:

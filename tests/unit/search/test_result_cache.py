@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 
 from search.backends.tantivy import TantivyBackend
 from search.query import SearchQuery
-from search.result_cache import ResultCache, query_key
+from search.result_cache import ResultCache, counts_key, query_key
 
 
 def _doc(cluster_id: str, title: str, member: str = "ytu") -> dict:
@@ -133,3 +134,55 @@ def test_the_key_tells_apart_what_changes_a_result():
         SearchQuery(text="title:history", filters={"member": ["a", "b"]}),
     ]
     assert len({query_key(q) for q in others} | {query_key(base)}) == len(others) + 1
+
+
+def test_page_two_and_a_re_sort_reuse_the_first_pages_counts(tmp_path):
+    docs = [_doc(f"c{n}", f"History volume {n}", "ytu" if n % 3 else "ldu") for n in range(25)]
+    cached = TantivyBackend(tmp_path / "a", result_cache_size=10)
+    plain = TantivyBackend(tmp_path / "b")  # no caches: the counts made afresh
+    try:
+        cached.rebuild(docs)
+        plain.rebuild(docs)
+        first = cached.search(SearchQuery(text="history", facets=["member"]))
+        assert cached.counts.stats() == {"entries": 1, "hits": 0, "misses": 1}
+        for other in (
+            SearchQuery(text="history", facets=["member"], page=2),
+            SearchQuery(text="history", facets=["member"], sort="year_desc"),
+            SearchQuery(text="history", facets=["member"], page=2, highlight=True),
+        ):
+            reused, fresh = cached.search(other), plain.search(other)
+            assert (reused.total, reused.facets) == (fresh.total, fresh.facets)
+            assert (reused.total, reused.facets) == (first.total, first.facets)
+            # The page itself as the same index answers it with counting (equal scores may
+            # tie in another order in another index, so compared within this one).
+            again = cached._search(other, time.perf_counter(), None)
+            assert (again.total, again.facets) == (reused.total, reused.facets)
+            assert reused.hits == again.hits
+            assert len(reused.hits) == len(fresh.hits)
+        assert cached.counts.stats()["hits"] == 3
+        assert len(cached.search(SearchQuery(text="history", facets=["member"], page=2)).hits) == 5
+    finally:
+        cached.close()
+        plain.close()
+
+
+def test_other_words_filters_or_facets_are_counted_afresh(cached):
+    cached.search(SearchQuery(text="history", facets=["member"]))
+    ldu = cached.search(SearchQuery(text="history", facets=["member"], filters={"member": ["ldu"]}))
+    assert ldu.total == 1
+    assert cached.search(SearchQuery(text="china", facets=["member"], page=1)).total == 1
+    assert cached.counts.stats()["hits"] == 0
+    assert counts_key(SearchQuery(text="a", page=2, sort="title")) == counts_key(
+        SearchQuery(text="a")
+    )
+    assert counts_key(SearchQuery(text="a", facet_size=5)) != counts_key(SearchQuery(text="a"))
+
+
+def test_a_commit_makes_kept_counts_unreachable(cached):
+    assert cached.search(SearchQuery(text="history", facets=["member"])).total == 2
+    cached.index_documents([_doc(f"s{n}", "History of the sea") for n in range(30)])
+    cached.commit()
+    page2 = cached.search(SearchQuery(text="history", facets=["member"], page=2))
+    assert page2.total == 32
+    assert dict(page2.facets["member"]) == {"ytu": 31, "ldu": 1}
+    assert len(page2.hits) == 12

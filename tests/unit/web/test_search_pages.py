@@ -383,3 +383,25 @@ def test_chosen_filters_survive_a_new_search_from_the_form(client, catalogue):
     form = body.split('class="search-page"')[1].split("</form>")[0]
     sent = set(re.findall(r'name="f" value="([^"]*)"', form))
     assert {"member:penglai-pl", "language:chi"} <= sent
+
+
+def test_facet_values_are_escaped_counted_and_ticked(app, client, catalogue):
+    backend = app.extensions["federation.search"]
+    hostile = [_doc(f"c-hs{n}", f"Harbour atlas {n}", 2020, [_holding("ytu", "H1")],
+                    subjects=[HOSTILE, "Maps & <charts>"]) for n in range(3)]  # fmt: skip
+    backend.index_documents(hostile)
+    backend.commit()
+    for _ in range(2):  # the second time from the kept escaped text
+        body = client.get("/search?q=harbour&lang=en&f=subject:Maps+%26+<charts>").get_data(
+            as_text=True
+        )
+        _assert_only_escaped(body)
+        assert re.search(
+            r'value="subject:Maps &amp; &lt;charts&gt;" checked>\s+Maps &amp; &lt;charts&gt; '
+            r'<span class="count">\(3\)</span>',
+            body,
+        )
+        assert 'value="subject:&lt;script&gt;alert(1)&lt;/script&gt; &#34; onmouseover=' in body
+        assert re.search(
+            r'onmouseover=&#34;x javascript:alert\(1\) <span class="count">\(3\)', body
+        )
