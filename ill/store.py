@@ -305,7 +305,7 @@ def attach(session: Session, record: RequestRecord) -> IllRequest:
     obj = _MANAGER.new_instance()
     values = record._values
     state = instance_state(obj)
-    state.dict.update(zip(REQUEST_COLUMNS, [values[name] for name in REQUEST_COLUMNS]))
+    state.dict.update(zip(REQUEST_COLUMNS, [values[name] for name in REQUEST_COLUMNS], strict=True))
     state.key = key
     state.identity_token = key[2]
     state.session_id = session.hash_key

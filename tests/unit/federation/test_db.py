@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from federation import db as dbmod
 
@@ -34,7 +36,7 @@ def test_connection_the_driver_knows_broken_is_not_handed_out(pg):
     _terminate(pg, pid)
     conn = pg.engine.raw_connection()  # used a moment ago: not pinged
     driver = conn.driver_connection
-    with pytest.raises(Exception):
+    with pytest.raises(psycopg.OperationalError):
         driver.execute("SELECT 1")  # outside SQLAlchemy: only the driver learns it is dead
     assert driver.broken
     conn.close()  # back in the pool, broken
@@ -56,9 +58,8 @@ def test_connection_used_a_moment_ago_is_not_pinged(pg):
     _terminate(pg, pid)
     # Not pinged, so the next statement on it fails (the server went away); SQLAlchemy
     # invalidates the pool on that error: the session after it gets a new connection.
-    with pytest.raises(Exception):
-        with pg.session() as session:
-            session.execute(text("SELECT 1"))
+    with pytest.raises(OperationalError), pg.session() as session:
+        session.execute(text("SELECT 1"))
     new_pid = _backend_pid(pg)
     assert new_pid != pid
 
