@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from federation.models import UsageEvent
 from ill import services
@@ -83,6 +83,26 @@ def test_the_request_a_caller_holds_shows_the_change(ill_db, ctx, cluster):
         assert asked.answered_at is not None
     with ill_db.session() as session:
         assert session.get(IllRequest, req.id).version == 3
+
+
+def test_the_request_handed_back_is_a_clean_persistent_object_of_the_session(ill_db, ctx, cluster):
+    rid = place(ill_db, ctx, cluster_id=cluster)
+    lender = load(ill_db, rid).lender_code
+    with ill_db.session() as session:
+        req = services.apply_supplier_status(session, staff(lender), rid, S.WILL_SUPPLY, ctx=ctx)
+        state = inspect(req)
+        assert state.persistent and req in session and not session.dirty
+        assert state.key == session.identity_key(IllRequest, (rid,))
+        assert session.get(IllRequest, rid) is req  # the identity map holds it: no second copy
+        assert not state.unloaded - {"rota", "events", "timers", "notifications"}
+        assert (req.status, req.version) == (S.WILL_SUPPLY, 3)
+        assert [e.event for e in req.events][-1] == S.WILL_SUPPLY  # loads lazily
+        req.note = "changed through the ORM"  # a caller's own change is flushed, version-checked
+        session.flush()
+        assert req.version == 4
+    with ill_db.session() as session:
+        row = session.get(IllRequest, rid)
+        assert (row.note, row.version) == ("changed through the ORM", 4)
 
 
 def test_a_lender_suspended_by_the_alliance_is_skipped_after_the_recount(ill_db, ctx, cluster):
