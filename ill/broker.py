@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from federation import usage
-from federation.models import utcnow
 from federation.roles import SYSTEM, Actor
 from ill import states as S
 from ill.context import as_utc
@@ -87,26 +86,20 @@ def record(
 
 
 def _usage(unit: Unit, kind: str, when: dt.datetime, partner_code: str | None, value=None) -> None:
-    """Count one usage event of the request (what ``federation.usage.record_usage`` writes)."""
-    if kind not in usage.KINDS:
-        raise ValueError(f"unknown usage event kind {kind!r}")
+    """Count one usage event of the request (the row ``federation.usage.record_usage`` adds)."""
     request = unit.request
     unit.add(
         USAGE,
-        {
-            "occurred_at": when,
-            "recorded_at": utcnow(),
-            "kind": kind,
-            "member_code": request.borrower_code,
-            "partner_code": partner_code,
-            "region_code": None,
-            "cluster_id": request.cluster_id,
-            "clc_class": None,
-            "quantity": 1,
-            "value": value,
-            "ref": f"ill_request:{request.id}",
-            "simulated": request.simulated,
-        },
+        usage.usage_row(
+            kind,
+            member_code=request.borrower_code,
+            partner_code=partner_code,
+            cluster_id=request.cluster_id,
+            value=value,
+            ref=f"ill_request:{request.id}",
+            occurred_at=when,
+            simulated=request.simulated,
+        ),
     )
 
 

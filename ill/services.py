@@ -22,8 +22,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from federation.models import utcnow
 from federation.policy import Permission, allowed
+from federation.privacy import audit_row
 from federation.roles import Actor, Role
 from ill import broker
 from ill import states as S
@@ -197,7 +197,7 @@ _DUPLICATE = (
 def _after_create(unit: Unit, ctx, actor, data: dict, holdings, load) -> None:
     request = unit.request
     if request.patron_name or request.patron_card:
-        unit.add(AUDIT, _audit_row(actor, "change", f"ill_request:{request.id}",
+        unit.add(AUDIT, audit_row(actor, "change", f"ill_request:{request.id}",
                                    "patron data recorded"))  # fmt: skip
     dup = (
         f" (same reader already has open request #{request.duplicate_of})"
@@ -215,19 +215,6 @@ def _after_create(unit: Unit, ctx, actor, data: dict, holdings, load) -> None:
         )
         return
     broker.start(unit, ctx, actor, data["use_local"], holdings, load)
-
-
-def _audit_row(actor: Actor, action: str, subject: str, detail: str) -> dict[str, Any]:
-    """Return the audit line ``federation.privacy.audit`` writes, as a row."""
-    return {
-        "at": utcnow(),
-        "actor": actor.label[:200],
-        "actor_role": actor.role.value,
-        "member_code": actor.member_code,
-        "action": action[:32],
-        "subject": subject[:120],
-        "detail": detail[:500],
-    }
 
 
 # -- changing -------------------------------------------------------------------------------
