@@ -8,7 +8,7 @@ default (each worker keeps a cache of recent results), and the same figures with
 switched off under ``uncached``. The synthetic index comes from benchmarks/search.py's seeded
 generator and is built once under ``--root`` (default /tmp/web-bench-<clusters>) and reused by
 later runs. The instance there holds the demo alliance's members (SQLite) and the index;
-gunicorn serves ``web:create_app()``.
+gunicorn serves ``web.wsgi:app`` (the production entry point).
 
 The requests are a stream of reader visits, as in a search log: each visit searches for words
 drawn from the corpus's own Zipf-distributed vocabulary (English and Chinese words, two-word
@@ -200,7 +200,7 @@ def start_gunicorn(
     # ``python -m gunicorn``: gunicorn may be importable without a script beside the interpreter.
     cmd = [sys.executable, "-m", "gunicorn", "-c", str(conf), "-w", str(workers), "--threads",
            str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-           "web:create_app()"]  # fmt: skip
+           "web.wsgi:app"]  # fmt: skip
     with open(instance.parent / "gunicorn.log", "ab") as log:
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True, stderr=log)
     deadline = time.monotonic() + 60
@@ -315,8 +315,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clusters", type=int, default=100_000)
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--root", help="folder for the instance (default /tmp/web-bench-N)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    # The README's production set-up: gunicorn's sync workers, one request at a time each
+    # (threads share one GIL: a heavy page stretched the pages beside it; see benchmarks/README).
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--urls", type=int, default=30_000, help="length of the request stream")
