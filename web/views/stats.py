@@ -25,6 +25,7 @@ from federation.stats.services import (
 )
 from web import get_db
 from web.identity import current_actor, require_member, requires
+from web.views.home import TYPE_LABELS
 from web.views.stats_common import (
     MEASURE_LABELS,
     alliance,
@@ -108,7 +109,18 @@ def members():
         descending=descending,
         formula=_formula(),
         member_name=_member_name,
+        district_name=_district_name,
+        type_name=_type_name,
     )
+
+
+def _district_name(code: str, locale: str) -> str:
+    region = next((r for r in alliance().regions if r.code == code), None)
+    return region.name(locale) if region else code
+
+
+def _type_name(kind: str, locale: str) -> str:
+    return str(TYPE_LABELS.get(kind, kind))
 
 
 def _member_tables(per_member, by_district, by_type, codes, months: Months) -> list[Table]:

@@ -69,6 +69,18 @@ def test_a_coordinator_sorts_every_member_by_searches(seeded):
     assert "Share_i = C·[b/N" in html  # the formula beside the numbers
 
 
+def test_district_and_library_type_tables_name_them_in_the_readers_language(seeded):
+    client = act_as(seeded, COORDINATOR)
+    html = client.get("/stats/members", query_string=RANGE).get_data(as_text=True)
+    alliance = seeded.extensions["federation.alliance"]
+    by_district = html[html.index("按区县") : html.index("按图书馆类型")]
+    district = next(r for r in alliance.regions if r.code == alliance.member("ytlib").region)
+    assert f'<th scope="row">{district.name_zh}</th>' in by_district
+    assert f'<th scope="row">{district.code}</th>' not in by_district
+    by_type = html[html.index("按图书馆类型") :]
+    assert '<th scope="row">公共图书馆</th>' in by_type
+
+
 def test_member_staff_see_their_own_page_and_never_another_members(seeded):
     client = act_as(seeded, YTLIB_STAFF)
     own = client.get("/stats/member/ytlib", query_string=RANGE)
