@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import select
 
 from federation.db import Database
-from federation.models import HarvestRun, utcnow
+from federation.models import HarvestRun, UsageEvent, utcnow
+from federation.usage import RECORDS_CONTRIBUTED, usage_row
 from harvesters.errors import UnknownMember
 from harvesters.store import MAX_ERROR, RUNS, cut
 
@@ -69,7 +70,12 @@ def start_run(
 def finish_run(
     db: Database, run_id: int, status: str, error: str | None = None, **values: Any
 ) -> None:
-    """Close a run as completed or failed (the checkpoint token is dropped once completed)."""
+    """Close a run as completed or failed (the checkpoint token is dropped once completed).
+
+    The records the run added to the store are counted for the member's statistics and cost
+    share (usage event ``records_contributed``), in the same transaction: a failed run's pages
+    committed before the failure count too, and no run is counted twice.
+    """
     if status == "completed":
         values["resumption_token"] = None
     with db.engine.begin() as conn:
@@ -78,6 +84,15 @@ def finish_run(
             .where(RUNS.c.id == run_id)
             .values(status=status, finished_at=utcnow(), error=cut(error, MAX_ERROR), **values)
         )
+        run = conn.execute(
+            select(RUNS.c.member_code, RUNS.c.new).where(RUNS.c.id == run_id)
+        ).one_or_none()
+        if run is not None and run.new:
+            conn.execute(
+                UsageEvent.__table__.insert(),
+                usage_row(RECORDS_CONTRIBUTED, member_code=run.member_code, quantity=run.new,
+                          ref=f"harvest_run:{run_id}"),  # fmt: skip
+            )
 
 
 def get_run(db: Database, run_id: int) -> HarvestRun:

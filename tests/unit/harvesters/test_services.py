@@ -184,6 +184,26 @@ def test_an_incremental_harvest_picks_up_exactly_the_changes(store, settings, en
     assert list_requests(endpoint.app)[-1]["from"] == "2025-01-31T00:00:00Z"
 
 
+def test_each_run_counts_the_records_it_added_for_the_members_statistics(
+    store, settings, endpoint
+):
+    from federation.models import UsageEvent
+    from federation.usage import RECORDS_CONTRIBUTED
+
+    first = harvest(store, settings, member(endpoint.url))
+    endpoint.repo.put(rec(100, T0 + timedelta(days=31)))
+    endpoint.clock.now = T0 + timedelta(days=32)
+    second = harvest(store, settings, member(endpoint.url))
+    quiet = harvest(store, settings, member(endpoint.url))  # nothing new: nothing counted
+    with store.session() as s:
+        events = s.scalars(select(UsageEvent).where(UsageEvent.kind == RECORDS_CONTRIBUTED)).all()
+        counted = sorted((e.member_code, e.quantity, e.ref) for e in events)
+    assert quiet.ok and quiet.new == 0
+    assert counted == sorted(
+        [("ytu", 23, f"harvest_run:{first.run_id}"), ("ytu", 1, f"harvest_run:{second.run_id}")]
+    )
+
+
 def test_incremental_from_is_cut_to_a_day_granularity_server(store, settings, servers):
     repo = MemoryRepository("Day", "", catalogue(), [MARC21], granularity="YYYY-MM-DD")
     endpoint = start(servers, repo)
