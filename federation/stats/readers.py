@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from federation import usage
 from federation.alliance import Alliance
-from federation.models import ClusterRecord, Record, UsageEvent
+from federation.models import UsageEvent
 from federation.stats.generate import CLC
+from ill.simulate import clusters_with_holders
 
 SEARCHES_PER_100K_PEOPLE = 120
 MAX_SEARCHES = 8_000
@@ -35,19 +36,6 @@ def already_simulated(session: Session) -> int:
     """Return how many simulated search events the database holds."""
     count = select(func.count()).where(UsageEvent.simulated.is_(True), UsageEvent.kind == "search")
     return session.scalar(count) or 0
-
-
-def _holders(session: Session) -> list[tuple[str, list[str]]]:
-    """Every active cluster with the members holding it (sorted: the seed decides the rest)."""
-    rows = session.execute(
-        select(ClusterRecord.cluster_id, Record.member_code)
-        .join(Record, Record.id == ClusterRecord.record_id)
-        .where(Record.status == "active")
-    )
-    held: dict[str, set[str]] = {}
-    for cluster_id, member in rows:
-        held.setdefault(cluster_id, set()).add(member)
-    return [(c, sorted(m)) for c, m in sorted(held.items())]
 
 
 def _districts(alliance: Alliance, rng: random.Random) -> list[dict[str, Any]]:
@@ -90,8 +78,8 @@ def simulate_reader_year(
     """Write a simulated year of searches and record views; return the number of searches."""
     rng = random.Random(seed)
     end = now or dt.datetime.now(dt.UTC)
-    with db.session() as session:
-        clusters = _holders(session)
+    with db.session() as session:  # every active cluster with its holders; the seed does the rest
+        clusters = sorted((c, sorted(m)) for c, m in clusters_with_holders(session, 1).items())
     events: list[dict[str, Any]] = []
     searches = 0
     for district in _districts(alliance, rng):
