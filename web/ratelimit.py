@@ -1,7 +1,9 @@
 """Per-client request limits for the machine-facing endpoints (JSON API, SRU), in memory.
 
-A fixed window per client address: simple, and enough to stop one harvester or script from
-starving readers. The counts live in the process, so with N gunicorn workers a client gets up
+Each client's allowance refills at an even rate (the generic cell rate algorithm: one
+"theoretical arrival time" per client), so up to the limit may come at once and no client gets
+twice the limit by straddling the edge of a fixed window. Enough to stop one harvester or script
+from starving readers. The counts live in the process, so with N gunicorn workers a client gets up
 to N times the limit. Calls with an API token are counted per token; failed sign-ins are
 throttled separately, in the database (federation.accounts.throttle).
 """
@@ -30,20 +32,26 @@ _MAX_CLIENTS = 50_000  # forget finished windows past this many tracked clients
 
 
 @dataclass
-class _Windows:
+class _Allowances:
     lock: threading.Lock = field(default_factory=threading.Lock)
-    counts: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    # (bucket, client) -> the time at which that client's allowance is whole again
+    full_at: dict[tuple[str, str], float] = field(default_factory=dict)
 
-    def hit(self, key: tuple[str, str], seconds: int, now: float) -> tuple[int, int]:
-        """Count one request; return (requests in this window, window end)."""
-        window = int(now // seconds)
+    def hit(
+        self, key: tuple[str, str], allowed: int, seconds: int, now: float
+    ) -> tuple[int, float]:
+        """Count one request; return (requests left after it, or -1 if refused; when to retry
+        if refused, else when the allowance is whole again)."""
+        interval = seconds / allowed
         with self.lock:
-            if len(self.counts) > _MAX_CLIENTS:
-                self.counts = {k: v for k, v in self.counts.items() if v[0] == window}
-            start, count = self.counts.get(key, (window, 0))
-            count = count + 1 if start == window else 1
-            self.counts[key] = (window, count)
-        return count, (window + 1) * seconds
+            if len(self.full_at) > _MAX_CLIENTS:
+                self.full_at = {k: t for k, t in self.full_at.items() if t > now}
+            full_at = max(self.full_at.get(key, now), now) + interval
+            used = full_at - now  # seconds of allowance in use, this request included
+            if used > seconds * (1 + 1e-9):
+                return -1, full_at - seconds
+            self.full_at[key] = full_at
+        return int((seconds - used) / interval + 1e-9), full_at
 
 
 def limits(app: Flask) -> dict[str, tuple[int, int]]:
@@ -66,15 +74,16 @@ def limit_posts(bp: Blueprint, bucket: str) -> None:
 def _check(bucket: str) -> tuple[Response, int] | None:
     app = current_app._get_current_object()
     allowed, seconds = limits(app)[bucket]
-    windows = app.extensions.setdefault("federation.ratelimit", _Windows())
+    allowances = app.extensions.setdefault("federation.ratelimit", _Allowances())
     now = time.time()
     # A member system calling with its API token is counted by token, not by address.
     client = g.get("rate_key") or request.remote_addr or "-"
-    count, reset = windows.hit((bucket, client), seconds, now)
-    g.rate_limit = (allowed, max(0, allowed - count), reset)
-    if count <= allowed:
+    left, when = allowances.hit((bucket, client), allowed, seconds, now)
+    if left >= 0:
+        g.rate_limit = (allowed, left, math.ceil(when))
         return None
-    wait = max(1, math.ceil(reset - now))
+    g.rate_limit = (allowed, 0, math.ceil(when))
+    wait = max(1, math.ceil(when - now))
     body = error_body(
         "too_many_requests",
         f"more than {allowed} requests in {seconds} seconds from this client; "

@@ -187,3 +187,16 @@ def test_a_nul_character_in_the_address_or_a_json_body_is_refused_with_a_message
     assert answer.status_code == 400 and "NUL" in answer.get_data(as_text=True)
     answer = client.post("/api/v1/ill/requests", json={"note": "a\u0000b"})
     assert answer.status_code == 400
+
+
+def test_a_client_at_its_limit_stays_refused_across_the_turn_of_a_minute():
+    from web.ratelimit import _Allowances
+
+    allowances = _Allowances()
+    key = ("search", "198.51.100.7")
+    # Three a minute: three at 59.9 s, then one at 60.1 s, where a fixed window would restart.
+    assert [allowances.hit(key, 3, 60, 59.9)[0] for _ in range(3)] == [2, 1, 0]
+    left, retry_at = allowances.hit(key, 3, 60, 60.1)
+    assert left == -1 and retry_at == pytest.approx(79.9)
+    assert allowances.hit(key, 3, 60, 80.0)[0] == 0  # one request's worth back after 20 s
+    assert allowances.hit(("search", "198.51.100.8"), 3, 60, 60.1)[0] == 2
