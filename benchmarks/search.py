@@ -27,6 +27,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -275,8 +276,40 @@ def measure(backend, queries: list[SearchQuery], runs: int) -> dict[str, float]:
     }
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+class ChildMemory:
+    """Sample the peak RSS (VmHWM) of this process's children while a build runs.
+
+    getrusage's children ru_maxrss is no use here: a spawned worker starts as a fork of this
+    process and keeps the fork's RSS (the generated documents) as its maximum.
+    """
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.2):
+            try:  # children of the main thread (multiprocessing starts them from it)
+                children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+                for child in children:
+                    for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+            except OSError:  # a child ended meanwhile; or no /proc (then no figure)
+                continue
+
+    def stop(self) -> int:
+        """Stop sampling; return the largest child's peak RSS in MB."""
+        self._stop.set()
+        self._thread.join()
+        return round(self.peak_kb / 1024)
+
+
+def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -303,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         load_before = os.getloadavg()[0]
         cpu, started = _cpu_seconds(), time.perf_counter()
+        # a big rebuild runs in worker processes: their CPU counts (once they have ended)
+        children = _cpu_seconds(resource.RUSAGE_CHILDREN)
+        child_memory = ChildMemory()
         feeder = time.thread_time()  # this thread builds every document and hands it over
         if args.reuse:
             if backend.count() != args.clusters:
@@ -311,7 +347,9 @@ def main(argv: list[str] | None = None) -> int:
             backend.rebuild(iter(docs))
         build_s = time.perf_counter() - started
         feeder = time.thread_time() - feeder
-        build_cpu = _cpu_seconds() - cpu
+        workers_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - children
+        workers_rss_mb = child_memory.stop()
+        build_cpu = _cpu_seconds() - cpu + workers_cpu
         queries = build_queries(gen, docs, args.queries)
         del docs
         latency = {kind: measure(backend, qs, args.runs) for kind, qs in queries.items()}
@@ -329,8 +367,11 @@ def main(argv: list[str] | None = None) -> int:
                     "build_docs_per_s": round(args.clusters / build_s),
                     "build_cpu_s": round(build_cpu, 1),
                     "build_cpu_us_per_doc": round(build_cpu / args.clusters * 1e6, 1),
-                    # the serial part: one thread prepares the documents for tantivy's writers
+                    # this process's thread that reads the documents and hands them over (it
+                    # also prepared them for tantivy when the build ran in one process)
                     "build_feeder_cpu_us_per_doc": round(feeder / args.clusters * 1e6, 1),
+                    # the worker processes of a parallel build (0: it ran in this process)
+                    "build_workers_cpu_us_per_doc": round(workers_cpu / args.clusters * 1e6, 1),
                 }
             ),
             "segments": backend.index().searcher().num_segments,
@@ -346,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
             "load_avg_before": round(load_before, 2),
             "load_avg_after": round(os.getloadavg()[0], 2),
             "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            # the largest worker process of a parallel build (each holds its writer's heap)
+            "workers_max_rss_mb": workers_rss_mb,
         }
     finally:
         backend.close()

@@ -343,22 +343,35 @@ def index() -> None:
 
 @index.command("rebuild")
 @click.option(
-    "--keep-clusters", is_flag=True, help="Do not re-cluster first; only rewrite documents."
+    "--recluster",
+    is_flag=True,
+    help="Cluster every record again first (after a change to the match rules); slower.",
 )
+@click.option("--keep-clusters", is_flag=True, hidden=True)  # the default since the fast path
 @pass_ctx
-def index_rebuild(ctx: Context, keep_clusters: bool) -> None:
-    """Re-cluster every record and build a new index from the store (no network), then swap."""
+def index_rebuild(ctx: Context, recluster: bool, keep_clusters: bool) -> None:
+    """Build a new search index from the record store (no network), then swap it in.
+
+    Documents are built from the clusters the store keeps up to date after every harvest
+    (staff merges and splits included); records never clustered are clustered first. With
+    --recluster every record is clustered again before the index is built.
+    """
     from search.backends import backend_from_settings
     from search.indexing import rebuild_index
 
+    if keep_clusters and recluster:
+        raise click.UsageError("--keep-clusters and --recluster contradict each other: pick one.")
+    if keep_clusters:
+        click.echo("Note: --keep-clusters is the default now; --recluster clusters again first.")
     ctx.db.upgrade()
     backend = backend_from_settings(ctx.settings)
     try:
         with _count_progress("Rebuilding the search index") as progress:
-            written = rebuild_index(ctx.db, backend, recluster=not keep_clusters, progress=progress)
+            written = rebuild_index(ctx.db, backend, recluster=recluster, progress=progress)
     finally:
         backend.close()
-    click.echo(f"Search index rebuilt: {written} cluster documents.")
+    how = "every record clustered again" if recluster else "from the stored clusters"
+    click.echo(f"Search index rebuilt {how}: {written} cluster documents.")
 
 
 @index.command("update")

@@ -14,15 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from federation.db import Database
 from federation.models import Cluster, IndexQueue, utcnow
+from search.dedup.cluster import paused_gc
 from search.dedup.services import (
     ClusterChanges,
     all_cluster_documents,
     cluster_documents,
+    cluster_unclustered,
     rebuild_clusters,
     recluster_since,
 )
@@ -90,14 +92,14 @@ def drain_queue(
 
 def _forget(db: Database, rows) -> None:
     """Drop queue entries that were indexed, unless they were queued again meanwhile."""
+    if not rows:
+        return
+    entry = IndexQueue.__table__.c
+    statement = delete(IndexQueue.__table__).where(
+        entry.cluster_id == bindparam("cid"), entry.enqueued_at == bindparam("at")
+    )
     with db.session() as session:
-        for row in rows:
-            session.execute(
-                delete(IndexQueue).where(
-                    IndexQueue.cluster_id == row.cluster_id,
-                    IndexQueue.enqueued_at == row.enqueued_at,
-                )
-            )
+        session.execute(statement, [{"cid": r.cluster_id, "at": r.enqueued_at} for r in rows])
 
 
 def index_changes_since(
@@ -113,21 +115,24 @@ def rebuild_index(
     db: Database,
     backend: SearchBackend,
     *,
-    recluster: bool = True,
-    batch_size: int = 2000,
+    recluster: bool = False,
     progress: Progress | None = None,
 ) -> int:
     """Rebuild the index from the record store alone (no network), swapping it in at the end.
 
-    With ``recluster``, every cluster is computed again first. Once the new index is live,
-    the queue entries it covers are dropped (entries queued during the rebuild stay).
+    The documents are built from the clusters as the store keeps them (harvests maintain
+    them, staff merges and splits included), so a rebuild need not cluster again. With
+    ``recluster``, every record is clustered again first: after a change to the match rules.
+    Records that were never clustered (a store filled without the harvest command, or a
+    harvest killed before it clustered) are clustered first either way, so the index leaves
+    no active record out. Once the new index is live, the queue entries it covers are dropped;
+    entries queued while it was built stay for ``drain_queue``.
     """
-    started = utcnow()
-    records: dict | None = None
-    if recluster:
-        records = {}  # kept from the re-clustering: the documents need not read them again
-        with db.session() as session:
-            rebuild_clusters(session, keep_records=records)
+    with db.session() as session:
+        if recluster:
+            rebuild_clusters(session)
+        else:
+            cluster_unclustered(session)
     with db.session() as session:
         total = session.scalar(select(func.count()).select_from(Cluster)) or 0
 
@@ -135,10 +140,11 @@ def rebuild_index(
         if progress:
             progress(done, total)
 
-    # One read transaction for the whole pass: memberships are streamed, not paged.
+    # One read transaction, one streamed query. The queue is read first: a later statement
+    # sees at least what the entries read here stand for, so the index covers them.
     with db.session() as session:
-        docs = all_cluster_documents(session, records, batch_size)
-        written = backend.rebuild(docs, progress=counted)
-    with db.session() as session:
-        session.execute(delete(IndexQueue).where(IndexQueue.enqueued_at <= started))
+        covered = session.execute(select(IndexQueue.cluster_id, IndexQueue.enqueued_at)).all()
+        with paused_gc():  # documents are acyclic; collector passes over them cost ~10 %
+            written = backend.rebuild(all_cluster_documents(session), progress=counted)
+    _forget(db, covered)
     return written

@@ -179,7 +179,7 @@ def _index_demo(ctx) -> None:
     started = time.perf_counter()
     backend = backend_from_settings(ctx.settings)
     try:
-        written = rebuild_index(ctx.db, backend)
+        written = rebuild_index(ctx.db, backend, recluster=True)  # records regenerated each start
     finally:
         backend.close()
     click.echo(

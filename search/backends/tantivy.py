@@ -20,6 +20,7 @@ from pathlib import Path
 import orjson
 import tantivy
 
+from search.backends.tantivy_build import PARALLEL_MIN_DOCS, write_all
 from search.backends.tantivy_facets import EXACT_LIMIT, SAMPLE_TARGET, FacetCounter, KeyNames
 from search.backends.tantivy_schema import (
     FACET_INDEX_FIELD,
@@ -51,6 +52,8 @@ class TantivyBackend:
         self,
         path: str | os.PathLike[str],
         rebuild_threads: int = 0,
+        rebuild_workers: int = 0,
+        parallel_rebuild_min: int = PARALLEL_MIN_DOCS,
         facet_exact_limit: int = EXACT_LIMIT,
         facet_sample_target: int = SAMPLE_TARGET,
         result_cache_size: int = 0,
@@ -64,6 +67,10 @@ class TantivyBackend:
         self._meta_seen: int | None = None
         self.facet_limits = (facet_exact_limit, facet_sample_target)
         self.rebuild_threads = rebuild_threads or min(4, os.cpu_count() or 1)
+        # A rebuild of at least parallel_rebuild_min documents is written by this many
+        # processes (see search.backends.tantivy_build); 1 keeps every rebuild in-process.
+        self.rebuild_workers = rebuild_workers or min(4, os.cpu_count() or 1)
+        self.parallel_rebuild_min = parallel_rebuild_min
         self.schema = build_schema()
         self.builder = QueryBuilder(self.schema)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="facets")
@@ -207,7 +214,17 @@ class TantivyBackend:
             raise RebuildInProgress("another rebuild of the search index is running")
         try:
             name, index = self._new_generation()
-            written = _write_all(index, self.schema, docs, self.rebuild_threads, progress)
+            written = write_all(
+                self.root / "indexes" / name,
+                index,
+                self.schema,
+                docs,
+                threads=self.rebuild_threads,
+                workers=self.rebuild_workers,
+                heap=REBUILD_HEAP,
+                progress=progress,
+                parallel_min=self.parallel_rebuild_min,
+            )
             self._drop_writer()
             self._publish(name)
             self.index()
@@ -329,30 +346,3 @@ class TantivyBackend:
         self._drop_writer()
         self._pool.shutdown(wait=True)
         self._index = None
-
-
-def _write_all(
-    index: tantivy.Index,
-    schema: tantivy.Schema,
-    docs: Iterable[ClusterDoc],
-    threads: int,
-    progress: Progress | None,
-) -> int:
-    """Write every document into a fresh index and commit; return how many."""
-    writer = index.writer(REBUILD_HEAP, threads)
-    seen: set[str] = set()
-    written = 0
-    for doc in docs:
-        cluster_id = doc["cluster_id"]
-        if cluster_id in seen:  # a repeated id replaces the earlier document
-            writer.delete_documents_by_term("cluster_id", cluster_id)
-        seen.add(cluster_id)
-        writer.add_document(index_document(doc, schema))
-        written += 1
-        if progress and written % 10_000 == 0:
-            progress(written)
-    writer.commit()
-    writer.wait_merging_threads()
-    if progress:
-        progress(written)
-    return written

@@ -112,15 +112,21 @@ def _values(value: Any) -> list:
     return value if value.__class__ is list else [value]
 
 
-def index_document(doc: ClusterDoc, schema: tantivy.Schema) -> tantivy.Document:
+def index_document(
+    doc: ClusterDoc, schema: tantivy.Schema, stored: bytes | None = None
+) -> tantivy.Document:
     """Return the tantivy document of one cluster document, ready for the writer."""
     # from_dict converts the values once, without a JSON text in between: add_json costs
     # a serialisation here and a parse under the GIL in tantivy (~10 µs per document).
-    return tantivy.Document.from_dict(document_fields(doc), schema)
+    return tantivy.Document.from_dict(document_fields(doc, stored), schema)
 
 
-def document_fields(doc: ClusterDoc) -> dict[str, Any]:
-    """Return the index fields of one cluster document (field name -> value or values)."""
+def document_fields(doc: ClusterDoc, stored: bytes | None = None) -> dict[str, Any]:
+    """Return the index fields of one cluster document (field name -> value or values).
+
+    ``stored`` is the document already serialised by orjson (a parallel rebuild sends
+    documents to its workers that way), kept as the stored document instead of a new dump.
+    """
     # Written for speed (it runs once per document of a rebuild, on the one thread that
     # feeds tantivy): one dict, no helpers beyond the analysis caches; tantivy takes a
     # single value or a list for any field.
@@ -145,7 +151,7 @@ def document_fields(doc: ClusterDoc) -> dict[str, Any]:
         "clc": [c.upper() for c in get("clc") or ()],
         "title_sort": (get("title_sort") or analysis.fold(title))[:64],
         SAMPLE: zlib.crc32(cluster_id.encode()) % SAMPLE_BUCKETS,
-        "doc": orjson.dumps(doc),
+        "doc": stored if stored is not None else orjson.dumps(doc),
     }
     for field, name in _FACET_SOURCES:
         value = get(name)

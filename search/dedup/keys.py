@@ -9,6 +9,7 @@ look like ``isbn:9787111544937``, ``oclc:42943498``, ``lccn:2003265779``; the ti
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harvesters.bibrecord import BibRecord
@@ -157,9 +158,9 @@ def _title(title: str | None, subtitle: str | None, languages: tuple[str, ...]):
     return hit
 
 
-def sort_title(record: BibRecord) -> str:
+def sort_title_of(title: str | None, subtitle: str | None, languages: Iterable[str]) -> str:
     """Return a record's sort title (spaced, articles dropped), as record_keys would."""
-    return _title(record.title, record.subtitle, tuple(record.languages))[2]
+    return _title(title, subtitle, tuple(languages))[2]
 
 
 def title_tokens(text: str, languages: tuple[str, ...] = ()) -> list[str]:

@@ -15,17 +15,16 @@ decisions with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from federation.models import Member, Region, utcnow
-from harvesters.bibrecord import BibRecord
 from search.dedup import storage as st
 from search.dedup.cluster import paused_gc
-from search.dedup.documents import MemberInfo, build_document
+from search.dedup.documents import MemberInfo, stored_document
 from search.dedup.evidence import Evidence
 from search.dedup.keys import ID_RULES, record_keys
 from search.dedup.recluster import (
@@ -42,8 +41,8 @@ __all__ = [
     "block_identifier",
     "all_cluster_documents",
     "cluster_documents",
-    "documents_of",
     "cluster_of_record",
+    "cluster_unclustered",
     "explain_cluster",
     "force_merge",
     "force_split",
@@ -81,14 +80,8 @@ def recluster_since(session: Session, since: datetime) -> ClusterChanges:
     return recluster(session, session.execute(query).scalars())
 
 
-def rebuild_clusters(
-    session: Session, keep_records: dict[int, BibRecord] | None = None
-) -> ClusterChanges:
-    """Re-cluster every record of the store: keys, clusters, evidence and work links.
-
-    ``keep_records``, when given, receives the records read, for a caller that builds
-    index documents next (a full index rebuild) and need not read the store twice.
-    """
+def rebuild_clusters(session: Session) -> ClusterChanges:
+    """Re-cluster every record of the store: keys, clusters, evidence and work links."""
     with paused_gc():  # a rebuild holds every record in memory: collector passes cost most
         take_write_lock(session)
         live = dict(st.stream_live_records(session))
@@ -96,10 +89,22 @@ def rebuild_clusters(
         session.execute(delete(st.KEYS))
         rows = [{"record_id": k.rid, "key": key} for k in keys for key in k.store_keys()]
         st.insert_plain_rows(session, st.KEYS, rows)
-        changes = recluster_everything(session, live, keys)
-    if keep_records is not None:
-        keep_records.update(live)
-    return changes
+        return recluster_everything(session, live, keys)
+
+
+def cluster_unclustered(session: Session) -> int:
+    """Cluster the active records that are in no cluster yet; return how many there were.
+
+    A store with no cluster at all is clustered in full (``rebuild_clusters``), otherwise
+    the records join the stored clusters as after a harvest (``recluster``).
+    """
+    missing = st.unclustered_record_ids(session)
+    if missing:
+        if session.execute(select(st.CLUSTERS.c.id).limit(1)).first() is None:
+            rebuild_clusters(session)
+        else:
+            recluster(session, missing)
+    return len(missing)
 
 
 # -- staff decisions -------------------------------------------------------------------------
@@ -247,53 +252,27 @@ def cluster_documents(session: Session, cluster_ids: Iterable[str]) -> list[Clus
     """Return the index documents of these clusters (missing clusters are left out)."""
     wanted = sorted(set(cluster_ids))
     members = st.members_of(session, wanted)
-    records = st.live_records(session, [r for rids in members.values() for r in rids])
+    records = st.live_record_rows(session, [r for rids in members.values() for r in rids])
     links = {cid: row["work_id"] for cid, row in st.work_links(session, wanted).items()}
-    return documents_of([(cid, members.get(cid, [])) for cid in wanted], records, links,
-                        member_infos(session))  # fmt: skip
+    infos = member_infos(session)
+    docs = []
+    for cid in wanted:
+        rows = [(rid, *records[rid]) for rid in members.get(cid, ()) if rid in records]
+        if rows:
+            docs.append(stored_document(cid, rows, infos, links.get(cid)))
+    return docs
 
 
-def all_cluster_documents(
-    session: Session, records: dict[int, BibRecord] | None = None, batch_size: int = 2000
-) -> Iterator[ClusterDoc]:
-    """Yield the index document of every cluster, reading memberships in one stream.
+def all_cluster_documents(session: Session) -> Iterator[ClusterDoc]:
+    """Yield the index document of every cluster as the store holds it, in cluster id order.
 
-    ``records`` holds the store's live records when the caller has them already (a full
-    rebuild right after re-clustering); otherwise they are read a batch of clusters at a time.
+    Reads the stored clusters and their records in one streamed query, and builds each
+    document from the records' stored JSON: what ``federation index rebuild`` writes.
     """
     links = st.all_work_ids(session)
     infos = member_infos(session)
-    batch: list[tuple[str, list[int]]] = []
-    for item in st.all_memberships(session):
-        batch.append(item)
-        if len(batch) >= batch_size:
-            yield from _batch_documents(session, batch, records, links, infos)
-            batch = []
-    yield from _batch_documents(session, batch, records, links, infos)
-
-
-def _batch_documents(session, batch, records, links, infos) -> list[ClusterDoc]:
-    if not batch:
-        return []
-    if records is None:
-        records = st.live_records(session, [rid for _cid, rids in batch for rid in rids])
-    with paused_gc():
-        return documents_of(batch, records, links, infos)
-
-
-def documents_of(
-    members: Iterable[tuple[str, list[int]]],
-    records: Mapping[int, BibRecord],
-    work_ids: Mapping[str, str],
-    infos: Mapping[str, MemberInfo],
-) -> list[ClusterDoc]:
-    """Build the documents of clusters given as (cluster id, record ids), from loaded records."""
-    docs = []
-    for cid, rids in members:
-        pairs = [(rid, records[rid]) for rid in rids if rid in records]
-        if pairs:
-            docs.append(build_document(cid, pairs, infos, work_ids.get(cid)))
-    return docs
+    for cid, rows in st.stream_clustered_records(session):
+        yield stored_document(cid, rows, infos, links.get(cid))
 
 
 def member_infos(session: Session) -> dict[str, MemberInfo]:

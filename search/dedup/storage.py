@@ -26,6 +26,7 @@ from federation.models import (
 )
 from harvesters.bibrecord import BibRecord
 from harvesters.store import bib_from_json
+from search.dedup.documents import StoredRow
 
 CHUNK = 500
 STREAM_ROWS = 5000  # rows fetched at a time when a rebuild reads a whole table
@@ -68,6 +69,47 @@ def stream_live_records(session: Session) -> Iterator[tuple[int, BibRecord]]:
     yield from _bib_rows(session.execute(query))
 
 
+def live_record_rows(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, dict]]:
+    """Return record id -> (member code, normalised JSON) for the active records among ``ids``."""
+    out: dict[int, tuple[str, dict]] = {}
+    for batch in chunks(sorted(set(ids))):
+        query = _live_query().where(RECORDS.c.id.in_(batch))
+        for rid, member, text in session.execute(query):
+            data = orjson.loads(text) if text else None
+            if data:
+                out[rid] = (member, data)
+    return out
+
+
+def stream_clustered_records(session: Session) -> Iterator[tuple[str, list[StoredRow]]]:
+    """Yield (cluster id, its active records) for every cluster, in cluster id order.
+
+    Records come as (record id, member code, normalised JSON), smallest id first, from one
+    streamed query over memberships joined to records (no list of ids travels): what a full
+    index rebuild reads. A cluster whose records are all deleted is left out.
+    """
+    query = (
+        select(MEMBERS.c.cluster_id, RECORDS.c.id, RECORDS.c.member_code,
+               cast(RECORDS.c.normalised, Text))
+        .join(RECORDS, RECORDS.c.id == MEMBERS.c.record_id)
+        .where(RECORDS.c.status == "active")
+        .order_by(MEMBERS.c.cluster_id, MEMBERS.c.record_id)
+        .execution_options(yield_per=STREAM_ROWS)
+    )  # fmt: skip
+    loads = orjson.loads
+    current, rows = None, []
+    for cid, rid, member, text in session.execute(query):
+        if cid != current:
+            if rows:
+                yield current, rows
+            current, rows = cid, []
+        data = loads(text) if text else None
+        if data:
+            rows.append((rid, member, data))
+    if rows:
+        yield current, rows
+
+
 def _live_query():
     # The JSON travels as text and orjson parses it: several times faster than the
     # dialect's json.loads, and the rebuild reads every record of the store.
@@ -93,22 +135,11 @@ def all_record_ids(session: Session) -> list[int]:
     return sorted(set(live) | set(held))
 
 
-def all_memberships(session: Session) -> Iterator[tuple[str, list[int]]]:
-    """Yield (cluster id, its record ids smallest first) for every cluster, streamed."""
-    query = (
-        select(MEMBERS.c.cluster_id, MEMBERS.c.record_id)
-        .order_by(MEMBERS.c.cluster_id, MEMBERS.c.record_id)
-        .execution_options(yield_per=STREAM_ROWS)
-    )
-    current, rids = None, []
-    for cid, rid in session.execute(query):
-        if cid != current:
-            if rids:
-                yield current, rids
-            current, rids = cid, []
-        rids.append(rid)
-    if rids:
-        yield current, rids
+def unclustered_record_ids(session: Session) -> list[int]:
+    """Return the ids of the active records that are in no cluster."""
+    clustered = select(MEMBERS.c.record_id).where(MEMBERS.c.record_id == RECORDS.c.id).exists()
+    query = select(RECORDS.c.id).where(RECORDS.c.status == "active", ~clustered)
+    return list(session.execute(query).scalars())
 
 
 def all_work_ids(session: Session) -> dict[str, str]:

@@ -50,3 +50,20 @@ def test_a_bad_setting_stops_with_one_line(runner, monkeypatch):
     assert result.exit_code == 2
     assert "PORT must be a whole number" in result.output
     assert "Traceback" not in result.output
+
+
+def test_index_rebuild_builds_from_the_stored_clusters_or_clusters_again(runner, db):
+    from tests.unit.search.test_dedup_services import three_holders
+
+    assert runner.invoke(main, ["members", "import"]).exit_code == 0
+    three_holders(db)  # four records of two books, not clustered yet
+    fast = runner.invoke(main, ["index", "rebuild"])
+    assert fast.exit_code == 0, fast.output
+    assert "rebuilt from the stored clusters: 2 cluster documents" in fast.output
+    again = runner.invoke(main, ["index", "rebuild", "--recluster"])
+    assert again.exit_code == 0, again.output
+    assert "every record clustered again: 2 cluster documents" in again.output
+    old = runner.invoke(main, ["index", "rebuild", "--keep-clusters"])
+    assert old.exit_code == 0 and "--keep-clusters is the default now" in old.output
+    both = runner.invoke(main, ["index", "rebuild", "--keep-clusters", "--recluster"])
+    assert both.exit_code == 2 and "contradict" in both.output

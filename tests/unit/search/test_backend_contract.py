@@ -30,6 +30,13 @@ def _tantivy(tmp_path) -> SearchBackend:
     return TantivyBackend(tmp_path / "index")
 
 
+def _tantivy_parallel(tmp_path) -> SearchBackend:
+    """tantivy built by a rebuild split over two worker processes (as big rebuilds are)."""
+    from search.backends.tantivy import TantivyBackend
+
+    return TantivyBackend(tmp_path / "index", rebuild_workers=2, parallel_rebuild_min=0)
+
+
 def _elasticsearch(tmp_path) -> SearchBackend:
     if not ES_URL:
         pytest.skip("no Elasticsearch cluster: set FEDERATION_ELASTICSEARCH_URL")
@@ -59,13 +66,20 @@ def loaded(backend):
     return backend
 
 
-@pytest.fixture(params=["tantivy", "elasticsearch"])
+@pytest.fixture(params=["tantivy", "tantivy-parallel-rebuild", "elasticsearch"])
 def shared(request, tmp_path_factory):
     """One loaded backend per kind for the read-only cases (building it per case is slow)."""
-    make = {"tantivy": _tantivy, "elasticsearch": _elasticsearch}[request.param]
+    make = {
+        "tantivy": _tantivy,
+        "tantivy-parallel-rebuild": _tantivy_parallel,
+        "elasticsearch": _elasticsearch,
+    }[request.param]
     instance = make(tmp_path_factory.mktemp(request.param))
-    instance.index_documents(copy.deepcopy(CORPUS))
-    instance.commit()
+    if request.param == "tantivy-parallel-rebuild":
+        instance.rebuild(copy.deepcopy(CORPUS))
+    else:
+        instance.index_documents(copy.deepcopy(CORPUS))
+        instance.commit()
     yield instance
     if request.param == "elasticsearch":
         _drop_es_indexes(instance)

@@ -30,3 +30,54 @@ def test_an_index_of_an_older_layout_asks_for_a_rebuild(tmp_path):
         ]
     finally:
         backend.close()
+
+
+def _parallel(path) -> TantivyBackend:
+    """A backend whose every rebuild runs in two worker processes (big rebuilds do)."""
+    return TantivyBackend(path, rebuild_workers=2, parallel_rebuild_min=0)
+
+
+def _ids(backend, text: str) -> set[str]:
+    return {hit.cluster_id for hit in backend.search(SearchQuery(text=text, page_size=100)).hits}
+
+
+def test_a_rebuild_over_worker_processes_keeps_the_last_of_a_repeated_id(tmp_path):
+    docs = [{"cluster_id": f"c{n}", "title": f"River atlas volume {n}"} for n in range(60)]
+    docs.append({"cluster_id": "c7", "title": "Mountain atlas"})  # replaces c7
+    backend = _parallel(tmp_path)
+    try:
+        assert backend.rebuild(docs) == 61
+        assert backend.count() == 60
+        assert backend.get("c7")["title"] == "Mountain atlas"
+        assert _ids(backend, "river") == {f"c{n}" for n in range(60)} - {"c7"}
+        # The joined index takes updates like any other; nothing of the parts is left over.
+        backend.index_documents([{"cluster_id": "c8", "title": "Mountain guide"}])
+        backend.delete_documents(["c9"])
+        backend.commit()
+        assert _ids(backend, "mountain") == {"c7", "c8"}
+        assert backend.count() == 59
+        generation = next((tmp_path / "indexes").iterdir())
+        assert not list(generation.glob("part-*"))
+    finally:
+        backend.close()
+    reopened = TantivyBackend(tmp_path)  # another process opening the published generation
+    try:
+        assert reopened.count() == 59
+        assert _ids(reopened, "atlas") == {f"c{n}" for n in range(60)} - {"c8", "c9"}
+    finally:
+        reopened.close()
+
+
+def test_a_document_a_worker_cannot_index_fails_the_rebuild_and_keeps_the_index(tmp_path):
+    backend = _parallel(tmp_path)
+    try:
+        backend.rebuild([{"cluster_id": "c1", "title": "River atlas"}])
+        bad = [{"cluster_id": f"c{n}", "title": "Sea atlas"} for n in range(2, 50)]
+        bad.append({"cluster_id": "c50", "title": "Sea atlas", "year": "not a year"})
+        with pytest.raises(SearchBackendError, match="indexing worker .* failed: ValueError"):
+            backend.rebuild(bad)
+        assert _ids(backend, "atlas") == {"c1"}  # the published index is untouched
+        assert backend.rebuild(bad[:-1]) == 48  # and the next rebuild is not refused
+        assert backend.count() == 48
+    finally:
+        backend.close()
