@@ -16,7 +16,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, instrumentation
 from sqlalchemy.orm.attributes import instance_state
 
@@ -75,14 +89,22 @@ class EntryRecord(Record):
 class RequestRecord(Record):
     """A request as read at the start of a change; its rota is read only when asked for."""
 
-    __slots__ = ("_rota", "_current", "_session", "is_new")
+    __slots__ = ("_rota", "_current", "_session", "is_new", "unwritten")
 
-    def __init__(self, session: Session, values: dict[str, Any], is_new: bool = False) -> None:
+    def __init__(
+        self,
+        session: Session,
+        values: dict[str, Any],
+        is_new: bool = False,
+        unwritten: bool = False,
+    ) -> None:
         super().__init__(values)
         object.__setattr__(self, "_session", session)
         object.__setattr__(self, "_rota", None)
         object.__setattr__(self, "_current", ())  # () = not read with the request
-        object.__setattr__(self, "is_new", is_new)
+        object.__setattr__(self, "is_new", is_new)  # being placed in this change
+        # Its id is drawn but its row not inserted yet: the change's first write inserts it.
+        object.__setattr__(self, "unwritten", unwritten)
 
     @property
     def rota(self) -> list[EntryRecord]:
@@ -157,6 +179,32 @@ def _update_request(columns: tuple[str, ...]):
     )
 
 
+# The text a guarded UPDATE that matched no row fails with inside PostgreSQL (see
+# ``_update_request_or_fail``); the client turns that failure into a Conflict.
+CONFLICT_MARK = "ill: request changed by someone else; rows matched: "
+
+
+def _update_request_or_fail(columns: tuple[str, ...]):
+    """The guarded UPDATE as a statement that fails in the server when it matches no row.
+
+    Used when the COMMIT travels in the same pipeline as the writes: the failure aborts the
+    pipeline, so none of the statements after it run and the COMMIT ends as a rollback;
+    nothing of a lost race is written. (``count(*)`` keeps the failing cast from being
+    evaluated when the statement is planned.)
+    """
+    changed = _update_request(columns).returning(REQUESTS.c.id).cte("changed")
+    matched = func.count()
+    failure = cast(func.concat(bindparam("conflict_mark", CONFLICT_MARK), matched), Integer)
+    return select(case((matched == 1, 1), else_=failure)).select_from(changed)
+
+
+def _is_conflict(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) == "22P02" and CONFLICT_MARK in str(error.orig)
+
+
+_COMMIT = text("COMMIT")
+
+
 def _update_entry(columns: tuple[str, ...]):
     return (
         update(ENTRIES)
@@ -212,22 +260,48 @@ class Unit:
         params = {"w_id": self.request.id, **{f"kind_{k}": k for k in kinds}}
         self.steps.append((("timers", kinds), lambda: _delete_timers(kinds), [params]))
 
-    def flush(self) -> None:
-        """Write the request's changes (guarded by its version) and everything queued."""
+    def flush(self, commit: bool = False) -> None:
+        """Write the request's changes (guarded by its version) and everything queued.
+
+        With ``commit`` on PostgreSQL the transaction's COMMIT travels in the same pipeline
+        (one round trip less); the caller still commits the session (no round trip then).
+        """
         request = self.request
         changes = request.changes()
         entries = self._entry_steps()
-        if not (changes or self.touched or self.steps or entries):
+        unwritten = request.unwritten
+        if not (changes or self.touched or self.steps or entries or unwritten):
             return
         version = request.version
         changes["version"] = version + 1
         columns = tuple(sorted(changes))
-        guarded = (
-            ("request", columns),
-            lambda: _update_request(columns),
-            [{**changes, "w_id": request.id, "w_version": version}],
+        pipelined = (
+            commit
+            and self.session.get_bind().dialect.driver == "psycopg"
+            and not self.session.in_nested_transaction()  # a savepoint: commit it as usual
         )
-        if run(self.session, [guarded, *self.steps, *entries]) != 1:
+        if unwritten:  # a new request, its id drawn already: one INSERT with its final values
+            values = {**request._values, **changes}
+            names = tuple(values)
+            first = (("new_with_id", names), lambda: _insert(REQUESTS, names), [values])
+        else:
+            first = (
+                ("request_or_fail" if pipelined else "request", columns),
+                (lambda: _update_request_or_fail(columns))
+                if pipelined
+                else (lambda: _update_request(columns)),
+                [{**changes, "w_id": request.id, "w_version": version}],
+            )
+        steps = [first, *self.steps, *entries]
+        if pipelined:
+            steps.append(("commit", lambda: _COMMIT, [{}]))
+        try:
+            matched = run(self.session, steps)
+        except DBAPIError as error:
+            if not _is_conflict(error):
+                raise
+            matched = 0
+        if matched != 1:
             # Nothing of a lost race may stay: the transaction is rolled back, as a failed
             # flush of the ORM would (the caller starts again with a fresh read).
             self.session.rollback()
@@ -237,6 +311,7 @@ class Unit:
             )
         request._values["version"] = version + 1
         request._changed.clear()
+        object.__setattr__(request, "unwritten", False)
 
     def _entry_steps(self) -> list[tuple[Any, Any, list[dict]]]:
         known = self.request.known_entries()
@@ -270,6 +345,16 @@ class Unit:
 
 
 # -- rows of other tables -----------------------------------------------------------------------
+
+
+def next_request_id_read() -> tuple:
+    """Return a read (for :func:`ill.sql.fetch_many`) that draws a new request's id
+    (PostgreSQL): it travels with the create's other reads, and the request's row is then
+    inserted with the change's other writes."""
+    return ("next_request_id", lambda: _NEXT_ID, {})
+
+
+_NEXT_ID = select(func.nextval(func.pg_get_serial_sequence(REQUESTS.name, REQUESTS.c.id.name)))
 
 
 def insert_request(session: Session, values: dict[str, Any]) -> int:

@@ -26,11 +26,11 @@ alliance, clock, ctx = ill_fixtures.alliance, ill_fixtures.clock, ill_fixtures.c
 ill_db, cluster = ill_fixtures.ill_db, ill_fixtures.cluster
 
 
-def _try(db, ctx, rid, version, status):
+def _try(db, ctx, rid, version, status, commit=False):
     try:
         with db.session() as session:
             services.apply_supplier_status(session, staff("ldu"), rid, status, ctx=ctx,
-                                           expected_version=version)  # fmt: skip
+                                           expected_version=version, commit=commit)  # fmt: skip
         return "ok"
     except services.Conflict:
         return "conflict"
@@ -38,12 +38,14 @@ def _try(db, ctx, rid, version, status):
         return "illegal"
 
 
-def test_32_workers_answering_one_request_at_once_one_wins(ill_db, ctx, cluster):
+# commit=True: each call is its whole transaction, its COMMIT sent with its writes.
+@pytest.mark.parametrize("commit", [False, True])
+def test_32_workers_answering_one_request_at_once_one_wins(ill_db, ctx, cluster, commit):
     rid = place(ill_db, ctx, cluster_id=cluster)
     version = load(ill_db, rid).version
     statuses = [S.WILL_SUPPLY, S.UNFILLED, S.EXPECT_TO_SUPPLY, S.LOANED] * (WORKERS // 4)
     with ThreadPoolExecutor(WORKERS) as pool:
-        results = list(pool.map(lambda s: _try(ill_db, ctx, rid, version, s), statuses))
+        results = list(pool.map(lambda s: _try(ill_db, ctx, rid, version, s, commit), statuses))
     assert results.count("ok") == 1 and results.count("conflict") == WORKERS - 1
     with ill_db.session() as session:
         supplier_events = session.scalar(
@@ -52,23 +54,24 @@ def test_32_workers_answering_one_request_at_once_one_wins(ill_db, ctx, cluster)
     assert supplier_events == 1
 
 
-def _notify_until_done(db, ctx, rid, n):
+def _notify_until_done(db, ctx, rid, n, commit=False):
     for _attempt in range(200):
         try:
             with db.session() as session:
                 services.apply_requester_action(session, staff("zhifu-pl"), rid, S.NOTIFICATION,
-                                                f"note {n}", ctx=ctx)  # fmt: skip
+                                                f"note {n}", ctx=ctx, commit=commit)  # fmt: skip
             return
         except services.Conflict:
             continue
     raise AssertionError(f"note {n} never got through")
 
 
-def test_32_workers_each_adding_a_note_lose_none_and_double_none(ill_db, ctx, cluster):
+@pytest.mark.parametrize("commit", [False, True])
+def test_32_workers_each_adding_a_note_lose_none_and_double_none(ill_db, ctx, cluster, commit):
     rid = place(ill_db, ctx, cluster_id=cluster)
     before = load(ill_db, rid).version
     with ThreadPoolExecutor(WORKERS) as pool:
-        list(pool.map(lambda n: _notify_until_done(ill_db, ctx, rid, n), range(WORKERS)))
+        list(pool.map(lambda n: _notify_until_done(ill_db, ctx, rid, n, commit), range(WORKERS)))
     with ill_db.session() as session:
         notes = session.scalars(
             select(IllEvent.message).where(

@@ -123,6 +123,7 @@ def create():
                 current_actor(),
                 ctx=ill_ctx(),
                 idempotency_key=request.form.get("form_key") or None,
+                commit=True,
                 **_form_fields(),
             )
             rid = req.id
@@ -189,7 +190,7 @@ def supplier_status(request_id: int):
     return _act(
         request_id,
         lambda s: services.apply_supplier_status(
-            s, current_actor(), request_id, status, message, _version(), ctx=ill_ctx()
+            s, current_actor(), request_id, status, message, _version(), ctx=ill_ctx(), commit=True
         ),
     )
 
@@ -202,7 +203,7 @@ def requester_action(request_id: int):
     return _act(
         request_id,
         lambda s: services.apply_requester_action(
-            s, current_actor(), request_id, action, message, _version(), ctx=ill_ctx()
+            s, current_actor(), request_id, action, message, _version(), ctx=ill_ctx(), commit=True
         ),
     )
 

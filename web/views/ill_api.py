@@ -121,7 +121,12 @@ def create_request():
             services.find_by_key(session, current_actor().member_code or "", key) if key else None
         )
         req = services.create_request(
-            session, current_actor(), ctx=ill_ctx(), idempotency_key=key, **fields
+            session,
+            current_actor(),
+            ctx=ill_ctx(),
+            idempotency_key=key,
+            commit=True,
+            **fields,
         )
         return _one(req, 200 if before is not None else 201)
 
@@ -149,6 +154,7 @@ def supplier_status(request_id: int):
             data["message"],
             _expected_version(data["version"]),
             ctx=ill_ctx(),
+            commit=True,
         )
         return _one(req)
 
@@ -168,6 +174,7 @@ def requester_action(request_id: int):
             data["message"],
             _expected_version(data["version"]),
             ctx=ill_ctx(),
+            commit=True,
         )
         return _one(req)
 

@@ -109,6 +109,7 @@ def ask():
                 pickup_location=form.get("pickup_location", ""),
                 patron_name=name,
                 patron_card=card,
+                commit=True,
             )
             rid = req.id
     except services.IllError as exc:
