@@ -222,10 +222,11 @@ class OAIClient:
             return self.fetch(page.verb, first_attempt=page.retries + 1, **page.request)
         other = OAIClient(self.base_url, timeout=self.timeout, retry=self.retry,
                           sleep=self.sleep, rng=self.rng)  # fmt: skip
-        with other:
-            full = other.fetch(page.verb, first_attempt=page.retries + 1, **page.request)
-        self.retries += other.retries
-        return full
+        try:
+            with other:
+                return other.fetch(page.verb, first_attempt=page.retries + 1, **page.request)
+        finally:
+            self.retries += other.retries  # counted even when every attempt failed
 
     def _attempt(self, verb: str, params: dict[str, str], deferred: bool = False) -> Page:
         what = f"{verb} ({_shown(params)})" if params else verb
