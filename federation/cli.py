@@ -378,10 +378,16 @@ def index_rebuild(ctx: Context, recluster: bool, keep_clusters: bool) -> None:
 @click.option("--batch-size", default=1000, show_default=True, help="Clusters per index commit.")
 @pass_ctx
 def index_update(ctx: Context, batch_size: int) -> None:
-    """Write the queued clusters to the index (after a crash, this makes them agree again)."""
-    from search.backends import backend_from_settings
-    from search.indexing import drain_queue
+    """Write the queued clusters to the index (after a crash, this makes them agree again).
 
+    Harvest runs whose changes were never re-clustered (a process killed in between) are
+    re-clustered and queued first.
+    """
+    from search.backends import backend_from_settings
+    from search.indexing import cluster_harvested, drain_queue
+
+    ctx.db.upgrade()
+    cluster_harvested(ctx.db)  # runs whose own index step never ran (a killed process)
     backend = backend_from_settings(ctx.settings)
     try:
         with _count_progress("Updating the search index") as progress:

@@ -101,6 +101,9 @@ class HarvestRun(Base):
     response_date: Mapped[str | None] = mapped_column(String(32), nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # When the records this run changed were re-clustered and queued for the index (NULL:
+    # not yet; search.indexing.index_changes_since catches such runs up).
+    clustered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     pages: Mapped[int] = mapped_column(Integer, default=0)
     new: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from federation.db import Database
-from federation.models import Cluster, IndexQueue, utcnow
+from federation.models import Cluster, HarvestRun, IndexQueue, utcnow
 from search.dedup.cluster import paused_gc
 from search.dedup.services import (
     ClusterChanges,
@@ -106,9 +106,42 @@ def index_changes_since(
     db: Database, backend: SearchBackend, since: datetime, progress: Progress | None = None
 ) -> IndexReport:
     """Re-cluster what was harvested since ``since``, queue it, and write it to the index."""
-    with db.session() as session:
-        enqueue(session, recluster_since(session, since))
+    cluster_harvested(db, since)
     return drain_queue(db, backend, progress=progress)
+
+
+def cluster_harvested(db: Database, since: datetime | None = None) -> None:
+    """Re-cluster the records harvested since ``since`` and queue their clusters.
+
+    Every finished harvest run whose changes were never clustered is covered too: a process
+    killed after its harvest committed and before this step (or a run whose own step failed)
+    is caught up by the next call, whichever member it is for. Runs are marked clustered in
+    the transaction that queues their clusters. Without ``since`` it only catches up.
+    """
+    with db.session() as session:
+        cutoff = utcnow()  # runs finished by now: their records are all visible below
+        earliest = session.scalar(
+            select(func.min(HarvestRun.started_at)).where(_unclustered_runs(cutoff))
+        )
+        starts = [_utc(t) for t in (since, earliest) if t is not None]
+        if starts:
+            enqueue(session, recluster_since(session, min(starts)))
+        _mark_clustered(session, cutoff)
+
+
+def _utc(moment: datetime) -> datetime:
+    """Return ``moment`` with its zone (SQLite gives stored UTC times back without one)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _mark_clustered(session: Session, cutoff: datetime) -> None:
+    """Mark the finished runs not yet clustered as clustered (inside the caller's transaction)."""
+    session.execute(update(HarvestRun).where(_unclustered_runs(cutoff)).values(clustered_at=cutoff))
+
+
+def _unclustered_runs(cutoff: datetime):
+    run = HarvestRun.__table__.c
+    return run.clustered_at.is_(None) & run.finished_at.is_not(None) & (run.finished_at <= cutoff)
 
 
 def rebuild_index(
@@ -123,14 +156,19 @@ def rebuild_index(
     The documents are built from the clusters as the store keeps them (harvests maintain
     them, staff merges and splits included), so a rebuild need not cluster again. With
     ``recluster``, every record is clustered again first: after a change to the match rules.
-    Records that were never clustered (a store filled without the harvest command, or a
-    harvest killed before it clustered) are clustered first either way, so the index leaves
+    The changes of harvest runs that were never clustered (a process killed between its
+    harvest and its index step) and records never clustered (a store filled without the
+    harvest command) are clustered first either way, so the index leaves
     no active record out. Once the new index is live, the queue entries it covers are dropped;
     entries queued while it was built stay for ``drain_queue``.
     """
+    if not recluster:
+        cluster_harvested(db)  # changes of runs whose own step never ran
     with db.session() as session:
         if recluster:
+            cutoff = utcnow()
             rebuild_clusters(session)
+            _mark_clustered(session, cutoff)
         else:
             cluster_unclustered(session)
     with db.session() as session:

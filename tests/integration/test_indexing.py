@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from federation.alliance import load_alliance
 from federation.demo import build_corpus
 from federation.members import import_alliance
-from federation.models import Cluster, IndexQueue
+from federation.models import Cluster, HarvestRun, IndexQueue, utcnow
 from harvesters.services import harvest_all
 from search.backends import backend_from_settings
 from search.dedup.services import ClusterChanges
-from search.indexing import drain_queue, enqueue, queued, rebuild_index
+from search.indexing import drain_queue, enqueue, index_changes_since, queued, rebuild_index
 from search.query import SearchQuery
 from tests.conftest import DEMO_ALLIANCE
 from web.demo import member_profiles, member_repositories
@@ -86,8 +86,12 @@ def test_killed_indexer_converges_on_the_next_run(db, harvested, settings_overri
 
     env = {**os.environ, **{f"FEDERATION_{k}": str(v) for k, v in settings_overrides.items()}}
     federation = Path(sys.executable).with_name("federation")
-    proc = subprocess.Popen([str(federation), "index", "update", "--batch-size", "2"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(federation), "index", "update", "--batch-size", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 120
     while queued(db) > len(ids) - 10 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -108,3 +112,24 @@ def test_killed_indexer_converges_on_the_next_run(db, harvested, settings_overri
         backend.close()
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(IndexQueue)) == 0
+
+
+def test_a_harvest_whose_index_step_never_ran_is_caught_up_by_the_next_one(db, harvested):
+    """The fixture's harvests committed their records and stopped before their index step
+    (as a process killed right after its harvest would): the next run's step, for whatever
+    member and with its own later start, clusters and indexes them too; once only."""
+    settings, _corpus = harvested
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Cluster)) == 0
+        assert s.scalar(select(func.count()).where(HarvestRun.clustered_at.is_(None))) == 3
+    backend = backend_from_settings(settings)
+    try:
+        report = index_changes_since(db, backend, utcnow())  # a later run that changed nothing
+        with db.session() as s:
+            clusters = s.scalar(select(func.count()).select_from(Cluster))
+            assert s.scalar(select(func.count()).where(HarvestRun.clustered_at.is_(None))) == 0
+        assert report.upserted == clusters == backend.count() > 100
+        assert backend.search(SearchQuery(text="中国发展报告")).total >= 1
+        assert index_changes_since(db, backend, utcnow()).upserted == 0
+    finally:
+        backend.close()
