@@ -88,13 +88,15 @@ def allowed_next(actor: Actor, request: IllRequest) -> dict[str, list[str]]:
         system or allowed(actor, Permission.ILL_ACT, request.lender_code)
     )
     as_borrower = system or allowed(actor, Permission.ILL_ACT, request.borrower_code)
+    actions = S.allowed_actions(request.status, request.requester_state) if as_borrower else []
+    if actor.role is Role.READER:  # their own request (only its reader sees it): withdraw it
+        actions = [a for a in S.allowed_actions(request.status, request.requester_state)
+                   if a == S.CANCEL]  # fmt: skip
     return {
         "supplier_statuses": (
             S.allowed_supplier_statuses(request.status, request.service_type) if as_lender else []
         ),
-        "actions": (
-            S.allowed_actions(request.status, request.requester_state) if as_borrower else []
-        ),
+        "actions": actions,
     }
 
 

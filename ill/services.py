@@ -323,12 +323,19 @@ def apply_requester_action(
     ctx: IllContext | None = None,
     commit: bool = False,
 ) -> IllRequest:
-    """Take a borrower's action on the request (the borrower's staff or the broker).
+    """Take a borrower's action on the request (the borrower's staff or the broker; a
+    reader may only cancel their own request, while nothing has been shipped).
 
     ``commit``: the call is the whole transaction (see :func:`_write`)."""
     ctx = current(ctx)
     request = _load_for_change(session, actor, request_id, expected_version)
-    if not (actor.role is Role.SYSTEM or allowed(actor, Permission.ILL_ACT, request.borrower_code)):
+    # A reader may withdraw their own request (_load_for_change let only its reader see it).
+    own_cancel = action == S.CANCEL and actor.role is Role.READER
+    if not (
+        own_cancel
+        or actor.role is Role.SYSTEM
+        or allowed(actor, Permission.ILL_ACT, request.borrower_code)
+    ):
         raise Forbidden(f"only the borrowing library's staff can act on ILL request {request.id}")
     spec = S.requester_move(request.status, request.requester_state, action)
     if action == S.RENEW:

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from federation.policy import Permission
 from federation.privacy import ReaderDataError, audit
 from ill import queries, services
+from ill import states as S
 from ill.states import SERVICE_TYPES
 from web import get_db
 from web.identity import current_actor, requires
@@ -43,7 +44,41 @@ def mine_detail(request_id: int):
             req = services.get_request(session, current_actor(), request_id)
         except services.NotFound:
             abort(404)
-        return render_template("ill/mine_detail.html", req=req)
+        return _detail(req, "")
+
+
+def _detail(req, message: str) -> str:
+    cancellable = S.CANCEL in queries.allowed_next(current_actor(), req)["actions"]
+    return render_template(
+        "ill/mine_detail.html", req=req, message=message, cancellable=cancellable
+    )
+
+
+@bp.post("/mine/<int:request_id>/cancel")
+@requires(Permission.READER_SELF)
+def cancel(request_id: int):
+    """Withdraw one of the reader's requests (before the lender has shipped anything)."""
+    form = request.form
+    try:
+        with get_db().session() as session:
+            services.apply_requester_action(
+                session,
+                current_actor(),
+                request_id,
+                S.CANCEL,
+                "cancelled by the reader",
+                _version(form.get("version", "")),
+                ctx=ill_ctx(),
+                commit=True,
+            )
+    except services.NotFound:
+        abort(404)
+    except (services.IllError, services.IllegalTransition) as exc:
+        with get_db().session() as session:
+            req = services.get_request(session, current_actor(), request_id)
+            page = _detail(req, str(exc))
+        return page, http_error(exc)[0]
+    return redirect(url_for("ill_reader.mine_detail", request_id=request_id), 303)
 
 
 @bp.get("/mine/export.csv")
@@ -71,6 +106,10 @@ def export():
             "Cache-Control": "no-store",
         },
     )
+
+
+def _version(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 def _safe(value) -> str:

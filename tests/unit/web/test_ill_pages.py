@@ -134,3 +134,54 @@ def test_the_ask_and_new_forms_come_filled_in_from_a_record_link(app, title):
     assert 'value="c-page"' in form
     staff = _client_as(app, Role.ILL_STAFF, "zhifu-pl")
     assert 'value="c-page"' in staff.get("/ill/new?cluster_id=c-page").get_data(as_text=True)
+
+
+def test_a_reader_cancels_their_own_request_until_it_is_shipped(app, title):
+    reader = _client_as(app, Role.READER, "zhifu-pl")
+    url = reader.post(
+        "/ill/ask", data={"csrf_token": csrf(reader), "cluster_id": "c-page"}
+    ).headers["Location"]
+    page = reader.get(url).get_data(as_text=True)
+    assert f'action="{url}/cancel"' in page and "取消此申请" in page  # the reader's language
+    other = _client_as(app, Role.READER, "zhifu-pl")
+    form = {"csrf_token": csrf(other), "version": _version(page)}
+    assert other.post(f"{url}/cancel", data=form).status_code == 404  # not theirs
+    stale = reader.post(f"{url}/cancel", data={"csrf_token": csrf(reader), "version": "99"})
+    assert stale.status_code == 409 and "changed by someone else" in stale.get_data(as_text=True)
+    done = reader.post(
+        f"{url}/cancel", data={"csrf_token": csrf(reader), "version": _version(page)}
+    )
+    assert done.status_code == 303
+    after = reader.get(url).get_data(as_text=True)
+    assert "/cancel" not in after
+    again = reader.post(f"{url}/cancel", data={"csrf_token": csrf(reader)})
+    assert again.status_code == 409 and "Cancel" in again.get_data(as_text=True)
+    staff = _client_as(app, Role.ILL_STAFF, "zhifu-pl")
+    assert "红楼梦" in staff.get("/ill/outgoing?status=Cancelled").get_data(as_text=True)
+    with app.extensions["federation.db"].session() as session:
+        assert session.scalars(select(IllRequest)).one().status == "Cancelled"
+
+
+def test_a_reader_cannot_cancel_once_the_lender_has_shipped(app, title):
+    reader = _client_as(app, Role.READER, "zhifu-pl")
+    url = reader.post(
+        "/ill/ask", data={"csrf_token": csrf(reader), "cluster_id": "c-page"}
+    ).headers["Location"]
+    staff = _client_as(app, Role.ILL_STAFF, "zhifu-pl")
+    staff_url = url.replace("/ill/mine/", "/ill/requests/")
+    approve = {"csrf_token": csrf(staff), "action": "Approve"}
+    assert staff.post(f"{staff_url}/action", data=approve).status_code == 303
+    with app.extensions["federation.db"].session() as session:
+        lender = session.scalars(select(IllRequest)).one().lender_code
+    lender_client = _client_as(app, Role.ILL_STAFF, lender)
+    token = csrf(lender_client)
+    for status in ("WillSupply", "Loaned"):
+        sent = lender_client.post(
+            f"{staff_url}/status", data={"csrf_token": token, "status": status}
+        )
+        assert sent.status_code == 303
+    assert "/cancel" not in reader.get(url).get_data(as_text=True)
+    refused = reader.post(f"{url}/cancel", data={"csrf_token": csrf(reader)})
+    assert refused.status_code == 409
+    with app.extensions["federation.db"].session() as session:
+        assert session.scalars(select(IllRequest)).one().status == "Loaned"
