@@ -12,10 +12,12 @@ from federation.privacy import ReaderDataError, audit
 from ill import queries, services
 from ill import states as S
 from ill.states import SERVICE_TYPES
+from search.interfaces import SearchBackendError
 from web import get_db
 from web.identity import current_actor, requires
 from web.ill import http_error, ill_ctx
 from web.ill_labels import STATUS_LABELS, labels
+from web.views.search import get_backend
 
 bp = Blueprint("ill_reader", __name__)
 EXPORT_COLUMNS = ("id", "title", "service_type", "status", "created_at", "due_at", "closed_at")
@@ -123,9 +125,28 @@ def _safe(value) -> str:
 def ask_form():
     """Ask the home library to borrow a title from another member."""
     cluster_id = (request.args.get("cluster_id") or "")[:64]
+    return _ask_page(cluster_id, "")
+
+
+def _ask_page(cluster_id: str, message: str) -> str:
     return render_template(
-        "ill/ask.html", cluster_id=cluster_id, message="", service_types=SERVICE_TYPES
+        "ill/ask.html",
+        cluster_id=cluster_id,
+        title=_title_of(cluster_id),
+        message=message,
+        service_types=SERVICE_TYPES,
     )
+
+
+def _title_of(cluster_id: str) -> str | None:
+    """Return the title the reader is asking for (None: unknown, or no index to ask)."""
+    if not cluster_id:
+        return None
+    try:
+        doc = get_backend().get(cluster_id)
+    except SearchBackendError:
+        return None
+    return (doc or {}).get("title") or None
 
 
 @bp.post("/ask")
@@ -152,12 +173,7 @@ def ask():
             )
             rid = req.id
     except services.IllError as exc:
-        page = render_template(
-            "ill/ask.html",
-            cluster_id=form.get("cluster_id", ""),
-            message=str(exc),
-            service_types=SERVICE_TYPES,
-        )
+        page = _ask_page((form.get("cluster_id") or "")[:64], str(exc))
         return page, http_error(exc)[0]
     return redirect(url_for("ill_reader.mine_detail", request_id=rid), 303)
 

@@ -185,3 +185,15 @@ def test_a_reader_cannot_cancel_once_the_lender_has_shipped(app, title):
     assert refused.status_code == 409
     with app.extensions["federation.db"].session() as session:
         assert session.scalars(select(IllRequest)).one().status == "Loaned"
+
+
+def test_the_reader_sees_the_title_they_ask_for_not_a_record_id(app, title):
+    backend = app.extensions["federation.search"]
+    backend.index_documents([{"cluster_id": "c-page", "title": "红楼梦<script>", "holdings": []}])
+    backend.commit()
+    reader = _client_as(app, Role.READER, "zhifu-pl")
+    form = reader.get("/ill/ask?cluster_id=c-page").get_data(as_text=True)
+    assert "<strong>红楼梦&lt;script&gt;</strong>" in form
+    assert 'type="hidden" name="cluster_id" value="c-page"' in form
+    unknown = reader.get("/ill/ask?cluster_id=c-none").get_data(as_text=True)
+    assert 'id="cluster_id" name="cluster_id" value="c-none"' in unknown  # typed, as before
