@@ -145,6 +145,13 @@ SETTINGS: tuple[Setting, ...] = (
         "ILL_PEER_TIMEOUT", float, 10.0, "Seconds to wait for a peer's ISO 18626 confirmation."
     ),
     Setting(
+        "ILL_PEER_SEND_IN_BACKGROUND",
+        bool,
+        True,
+        "Web application: send ISO 18626 messages from a thread of the process once the change "
+        "is committed, so a page never waits for a slow or unreachable peer.",
+    ),
+    Setting(
         "ILL_PEER_MAX_RETRIES",
         int,
         3,

@@ -4,12 +4,21 @@
 peer becomes an ISO 18626 message, queued on the database session and sent only after the
 session commits: a rolled-back change sends nothing, and a peer answering at once sees the
 committed request. A message the peer did not take is written on the request's timeline.
+
+In the web application the committed messages are sent by one thread of the process (in
+order), not by the request that made the change: a clerk's click does not wait for a slow or
+unreachable peer (up to ``ILL_PEER_TIMEOUT`` per attempt, and its retries). At exit the
+thread is given ``ILL_PEER_TIMEOUT`` to send what it still holds.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
+import queue
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +76,8 @@ class Outbox:
     secrets: Mapping[str, str]
     client: Iso18626Client = field(default_factory=Iso18626Client)
     database: Any = None  # federation.db.Database: where failed deliveries are written down
+    background: bool = False  # send from this process's sending thread, not the caller's
+    _sender: _Sender | None = field(default=None, repr=False)
 
     def peer(self, member_code: str | None) -> Peer | None:
         """Return the member's own system, or None when the platform acts for it."""
@@ -138,7 +149,19 @@ class Outbox:
         session.info.setdefault(OUTBOX_KEY, []).append(pending)
 
     def _after_commit(self, session: Session) -> None:
-        self.deliver(session.info.pop(OUTBOX_KEY, []))
+        queued = session.info.pop(OUTBOX_KEY, [])
+        if not queued:
+            return
+        if not self.background:
+            self.deliver(queued)
+            return
+        if self._sender is None:
+            self._sender = _Sender(self.deliver, self.client.timeout)
+        self._sender.submit(queued)
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until the sending thread has sent what it was given; False on timeout."""
+        return self._sender is None or self._sender.flush(timeout)
 
     def deliver(self, queued: list[Pending]) -> list[Pending]:
         """Send queued messages in order; return those the peer took.
@@ -182,6 +205,38 @@ class Outbox:
                 )
 
 
+class _Sender:
+    """One daemon thread sending committed batches in the order they were committed."""
+
+    def __init__(self, deliver: Any, exit_wait: float) -> None:
+        self._deliver = deliver
+        self._batches: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="iso18626-outbox", daemon=True)
+        self._thread.start()
+        atexit.register(self.flush, exit_wait)
+
+    def submit(self, batch: list[Pending]) -> None:
+        self._batches.put(batch)
+
+    def _run(self) -> None:
+        while True:
+            batch = self._batches.get()
+            try:
+                self._deliver(batch)
+            except Exception:  # noqa: BLE001 - one bad batch must not stop the later ones
+                log.exception("ISO 18626 outbox: a batch of %d message(s) failed", len(batch))
+            finally:
+                self._batches.task_done()
+
+    def flush(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self._batches.unfinished_tasks:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+
 def describe(message: Message) -> str:
     """Return a message's kind and, in brackets, its status or action: 'Request', 'X(Loaned)'."""
     kind = type(message).__name__
@@ -193,8 +248,12 @@ def _discard(session: Session) -> None:
     session.info.pop(OUTBOX_KEY, None)
 
 
-def attach(ctx: Any, settings: Mapping[str, Any], database: Any = None) -> Outbox:
+def attach(
+    ctx: Any, settings: Mapping[str, Any], database: Any = None, *, background: bool = False
+) -> Outbox:
     """Make the broker's context send peers their messages (web, scheduler and CLI call this).
+
+    ``background``: send from a thread of this process once committed (the web application).
 
     Raises ConfigError when ``ILL_PEER_SECRETS`` is wrong.
     """
@@ -208,6 +267,7 @@ def attach(ctx: Any, settings: Mapping[str, Any], database: Any = None) -> Outbo
             timeout=settings["ILL_PEER_TIMEOUT"], max_retries=settings["ILL_PEER_MAX_RETRIES"]
         ),
         database=database,
+        background=background,
     )
     ctx.listeners[:] = [x for x in ctx.listeners if not isinstance(x, Outbox)] + [outbox]
     return outbox

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,8 @@ def wire(settings_overrides, db, tmp_path):
                 "ALLIANCE_FILE": str(alliance_file),
                 "ILL_PEER_SECRETS": f"{PEER}={SECRET}",
                 "ILL_PEER_MAX_RETRIES": 1,
+                # these tests read what the peer got right after each change
+                "ILL_PEER_SEND_IN_BACKGROUND": False,
             }
         )
         ctx = app.extensions["ill.context"]
@@ -459,3 +462,56 @@ def test_a_withdrawal_the_peer_missed_is_sent_again(wire, db):
     (cancel,) = peer.received(RequestingAgencyMessage)
     assert cancel.action == "Cancel" and cancel.header.supplying_agency.value == PEER
     assert_all_schema_valid(peer)
+
+
+class GatedPeer:
+    """The simulated peer, holding every message at its door until the test opens it."""
+
+    def __init__(self, peer: SimulatedIllSystem) -> None:
+        self.peer = peer
+        self.knocked = threading.Event()
+        self.open = threading.Event()
+
+    def __call__(self, environ, start_response):
+        self.knocked.set()
+        self.open.wait(timeout=60)
+        return self.peer(environ, start_response)
+
+
+def test_a_clerks_click_does_not_wait_for_a_slow_peer(settings_overrides, db, tmp_path):
+    """The web application sends a peer its messages after the page is answered: the clerk's
+    request is placed and the page returned while the peer still holds the message."""
+    from tests.support.accounts import csrf, sign_in_as
+    from web import create_app
+
+    with EndpointServer() as servers:
+        peer = SimulatedIllSystem(PEER, SECRET)
+        gate = GatedPeer(peer)
+        alliance_file = tmp_path / "alliance.yaml"
+        alliance_file.write_text(_with_endpoint(servers.start(gate) + "iso18626"), "utf-8")
+        with db.session() as session:
+            import_alliance(session, load_alliance(alliance_file))
+        app = create_app(
+            {
+                **settings_overrides,
+                "ALLIANCE_FILE": str(alliance_file),
+                "ILL_PEER_SECRETS": f"{PEER}={SECRET}",
+            }
+        )
+        app.extensions["ill.context"].clock = Clock(TUESDAY_MORNING)
+        add_cluster(db, "c-gated", "软件工程", {PEER: ["在架"]})
+        clerk = app.test_client()
+        sign_in_as(clerk, app, Role.ILL_STAFF, "zhifu-pl")
+        form = {"csrf_token": csrf(clerk), "cluster_id": "c-gated", "form_key": "gated-1"}
+        placed = clerk.post("/ill/new", data=form)
+        assert placed.status_code == 303
+        assert gate.knocked.wait(timeout=30), "the request was never sent to the peer"
+        assert peer.received(Request) == []  # the page came back while the peer held it
+        gate.open.set()
+        outbox = next(x for x in app.extensions["ill.context"].listeners if hasattr(x, "flush"))
+        assert outbox.flush(timeout=60)
+        (sent,) = peer.received(Request)
+        assert sent.bibliographic.record_ids[0].value == "c-gated"
+        rid = int(placed.headers["Location"].rstrip("/").split("/")[-1])
+        assert "PeerMessageFailed" not in events(db, rid)
+        app.extensions["federation.db"].dispose()

@@ -84,7 +84,12 @@ def init_app(app: Flask) -> None:
     if ctx is None:  # the first area to need the broker's context builds and installs it
         ctx = install(context_from_settings(settings, alliance))
         app.extensions[ILL_CONTEXT_KEY] = ctx
-    outbox = attach(ctx, settings, database=app.extensions["federation.db"])
+    outbox = attach(
+        ctx,
+        settings,
+        database=app.extensions["federation.db"],
+        background=settings["ILL_PEER_SEND_IN_BACKGROUND"],
+    )
     app.extensions[SECRETS_KEY] = outbox.secrets
     app.extensions[HANDLERS_KEY] = Bridge(ctx).handlers()
     app.register_blueprint(bp)
