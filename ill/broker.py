@@ -290,8 +290,13 @@ def lender_declined(unit: Unit, ctx: Any, outcome: str, message: str) -> None:
     route_next(unit, ctx)
 
 
-def after_supplier_status(unit: Unit, ctx: Any, status: str, before: str | None = None) -> None:
-    """Carry out what follows a lender's status: statistics, timers, usage, notices."""
+def after_supplier_status(
+    unit: Unit, ctx: Any, status: str, before: str | None = None, due_at: Any = None
+) -> None:
+    """Carry out what follows a lender's status: statistics, timers, usage, notices.
+
+    ``due_at``: the due date the lender stated with a Loaned (a member's own ISO 18626
+    system knows its loan rules); without one the lender's policy sets it."""
     request = unit.request
     now = ctx.now()
     if before in S.AWAITING_ANSWER or before is None:  # the lender answered: its deadline goes
@@ -303,7 +308,8 @@ def after_supplier_status(unit: Unit, ctx: Any, status: str, before: str | None 
         _supplied(unit, entry, now)
     if status == S.LOANED:
         policy = ctx.policy(request.lender_code)
-        request.due_at = now + dt.timedelta(days=(policy.loan_days if policy else None) or 30)
+        loan_days = (policy.loan_days if policy else None) or 30
+        request.due_at = due_at or now + dt.timedelta(days=loan_days)
         set_timer(unit, "due", request.due_at, request.lender_code)
     elif status == S.OVERDUE:
         set_timer(

@@ -14,6 +14,7 @@ the other gets a Conflict.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
@@ -288,9 +289,11 @@ def apply_supplier_status(
     *,
     ctx: IllContext | None = None,
     commit: bool = False,
+    due_at: dt.datetime | None = None,
 ) -> IllRequest:
     """Record a lender's ISO 18626 status for the request (the lender's staff or the broker).
 
+    ``due_at``: the due date a lender's own system stated with its Loaned.
     ``commit``: the call is the whole transaction (see :func:`_write`)."""
     ctx = current(ctx)
     request = _load_for_change(session, actor, request_id, expected_version)
@@ -306,10 +309,51 @@ def apply_supplier_status(
         reason = f"{status}: {message}".strip(": ")
         broker.lender_declined(unit, ctx, "unfilled", reason)
     else:
-        broker.after_supplier_status(unit, ctx, status, before)
+        broker.after_supplier_status(unit, ctx, status, before, due_at)
     return _write(
         unit, ctx, "supplier_status", {"status": status, "message": message}, commit=commit
     )
+
+
+def record_lender_due_date(
+    session: Session,
+    actor: Actor,
+    request_id: int,
+    due_at: dt.datetime | None,
+    *,
+    renewal: str | None = None,
+    note: str = "",
+    ctx: IllContext | None = None,
+) -> IllRequest:
+    """Take a lender's answer that keeps the status but speaks of the loan's due date.
+
+    A member's own ISO 18626 system answers a Renew with RenewResponse: ``renewal`` "Y" or
+    "N", with the due date it holds (``due_at``, optional). The borrower's side renews at
+    once when its staff ask (:func:`_renew`); a refusal takes that renewal back, and the
+    lender's stated due date is the one kept, with the due timer moved to it.
+    """
+    ctx = current(ctx)
+    request = _load_for_change(session, actor, request_id, None)
+    if not request.lender_code or not (
+        actor.role is Role.SYSTEM or allowed(actor, Permission.ILL_ACT, request.lender_code)
+    ):
+        raise Forbidden(f"only the lender holding ILL request {request.id} can answer it")
+    if request.status not in S.ON_LOAN:
+        raise IllegalTransition(
+            f"a due date for ILL request {request.id} means nothing in {request.status}"
+        )
+    unit = Unit(session, request)
+    refused = renewal == "N"
+    if refused and request.renewals > 0:
+        request.renewals = request.renewals - 1
+    if due_at is not None and as_utc(due_at) != as_utc(request.due_at):
+        request.due_at = due_at
+        set_timer(unit, "due", due_at, request.lender_code)
+    event = "RenewRefused" if refused else ("RenewConfirmed" if renewal == "Y" else "DueDate")
+    when = f"due {as_utc(request.due_at):%Y-%m-%d}" if request.due_at else "no due date given"
+    text = "; ".join(filter(None, (when, note)))
+    broker.record(unit, ctx, actor, "supplier", event, request.status, text)
+    return _write(unit, ctx, "supplier_status", {"status": request.status, "message": text})
 
 
 def apply_requester_action(

@@ -120,6 +120,17 @@ class Bridge:
     ) -> tuple:
         """Record a peer lender's status on the request of ours it was asked to supply."""
         request = self._our_request(session, actor, message)
+        renewal = message.answer_yes_no if message.reason_for_message == "RenewResponse" else None
+        if message.status == request.status and (renewal or message.due_date):
+            note = message.note or ""
+            try:  # the lender's answer to a Renew, or its due date moved
+                services.record_lender_due_date(
+                    session, actor, request.id, message.due_date, renewal=renewal, note=note,
+                    ctx=self.ctx,
+                )  # fmt: skip
+            except (services.IllError, IllegalTransition) as exc:
+                raise _refuse_service_errors(exc) from None
+            return ()
         if message.status == request.status:
             if message.note:  # news without a change: keep it on the timeline
                 from ill.broker import log_event
@@ -138,8 +149,9 @@ class Bridge:
         note = " ".join(filter(None, (message.reason_unfilled, message.reason_retry, message.note)))
         try:
             services.apply_supplier_status(
-                session, actor, request.id, message.status, note, ctx=self.ctx
-            )
+                session, actor, request.id, message.status, note, ctx=self.ctx,
+                due_at=message.due_date,
+            )  # fmt: skip
         except (services.IllError, IllegalTransition) as exc:
             raise _refuse_service_errors(exc) from None
         return ()

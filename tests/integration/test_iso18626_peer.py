@@ -515,3 +515,44 @@ def test_a_clerks_click_does_not_wait_for_a_slow_peer(settings_overrides, db, tm
         rid = int(placed.headers["Location"].rstrip("/").split("/")[-1])
         assert "PeerMessageFailed" not in events(db, rid)
         app.extensions["federation.db"].dispose()
+
+
+def _renew_answer(rid: int, answer: str, due: dt.datetime) -> SupplyingAgencyMessage:
+    return SupplyingAgencyMessage(
+        header=Header(AgencyId("zhifu-pl"), str(rid), AgencyId(PEER), f"LDU-{rid}"),
+        reason_for_message="RenewResponse",
+        status="Loaned",
+        answer_yes_no=answer,
+        due_date=due,
+        note="wanted by one of our readers" if answer == "N" else None,
+    )
+
+
+def test_the_peer_lenders_due_date_and_its_answers_to_renew_are_kept(wire, db):
+    peer, ctx = wire
+    add_cluster(db, "c-wire-renew", "软件工程", {PEER: ["在架"]})
+    with db.session() as session:
+        rid = services.create_request(
+            session, staff("zhifu-pl"), ctx=ctx, cluster_id="c-wire-renew", service_type="Loan"
+        ).id
+    assert peer.send(peer_status(rid, "WillSupply")).ok
+    due = dt.datetime(2026, 4, 2, 16, 0, tzinfo=dt.UTC)  # the peer's own loan rules
+    loaned = dataclasses.replace(peer_status(rid, "Loaned"), due_date=due)
+    assert peer.send(loaned).ok
+    assert request_row(db, rid).due_at.replace(tzinfo=dt.UTC) == due
+
+    act(db, ctx, rid, "Renew")  # granted here at once, and sent to the peer
+    assert [m.action for m in peer.received(RequestingAgencyMessage)] == ["Renew"]
+    assert request_row(db, rid).renewals == 1
+    assert peer.send(_renew_answer(rid, "N", due)).ok
+    row = request_row(db, rid)
+    assert row.renewals == 0 and row.due_at.replace(tzinfo=dt.UTC) == due and row.status == "Loaned"
+    assert events(db, rid)[-1] == "RenewRefused"
+
+    act(db, ctx, rid, "Renew")
+    later = due + dt.timedelta(days=14)
+    assert peer.send(_renew_answer(rid, "Y", later)).ok
+    row = request_row(db, rid)
+    assert row.renewals == 1 and row.due_at.replace(tzinfo=dt.UTC) == later
+    assert events(db, rid)[-1] == "RenewConfirmed"
+    assert_all_schema_valid(peer)
