@@ -392,6 +392,14 @@ def apply_requester_action(
     unit = Unit(session, request)
     broker.record(unit, ctx, actor, "requester", action, before, message)
     _after_action(unit, ctx, action, before, message)
+    if own_cancel:  # the library's staff learn it from a notice, not from a changed queue only
+        notify(
+            unit,
+            ctx,
+            request.borrower_code,
+            "cancelled",
+            f"The reader cancelled ILL request #{request.id}: {request.title}",
+        )
     return _write(
         unit, ctx, "requester_action", {"action": action, "message": message}, commit=commit
     )

@@ -158,6 +158,9 @@ def test_a_reader_cancels_their_own_request_until_it_is_shipped(app, title):
     assert again.status_code == 409 and "Cancel" in again.get_data(as_text=True)
     staff = _client_as(app, Role.ILL_STAFF, "zhifu-pl")
     assert "红楼梦" in staff.get("/ill/outgoing?status=Cancelled").get_data(as_text=True)
+    assert "The reader cancelled ILL request" in staff.get("/ill/notifications").get_data(
+        as_text=True
+    )
     with app.extensions["federation.db"].session() as session:
         assert session.scalars(select(IllRequest)).one().status == "Cancelled"
 
