@@ -31,6 +31,8 @@ def site(tmp_path_factory) -> Iterator[str]:
             import_alliance(s, load_alliance(DEMO_ALLIANCE))
         with db.session() as s:
             create_user(s, "ytu-admin", PASSWORD, "member_admin", "ytu", "Liu Fang")
+            long_name = "Yantai University interlibrary-loan and document delivery staff"
+            create_user(s, "ytu-long", PASSWORD, "member_admin", "ytu", long_name)
 
     with serve_instance(tmp_path_factory, "accounts-browser", members_and_an_administrator) as url:
         yield url
@@ -86,3 +88,23 @@ def test_a_wrong_password_is_told_and_nobody_is_signed_in(page: Page):
     expect(page.get_by_role("alert")).to_have_text("用户名或密码错误，或账户已停用。")
     expect(page.locator(".account-nav")).not_to_contain_text("Liu Fang")
     assert page.csp_errors == []
+
+
+def test_on_a_phone_a_long_account_name_does_not_widen_the_page(browser, site):
+    """ILL clerks read their queues on phones: the header wraps, nothing scrolls sideways."""
+    context = browser.new_context(
+        base_url=site, locale="zh-CN", viewport={"width": 360, "height": 740}, is_mobile=True
+    )
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    try:
+        _sign_in(tab, "ytu-long", PASSWORD)
+        expect(tab.locator(".account-nav")).to_contain_text("Yantai University")
+        for path in ("/", "/account", "/search?q=x"):
+            tab.goto(path)
+            overflow = tab.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{path} is {overflow}px wider than the phone's screen"
+    finally:
+        context.close()
