@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import logging
 import os
 import shutil
 import time
@@ -40,6 +41,8 @@ from search.query import (
     positive_texts,
 )
 from search.result_cache import ResultCache, counts_key, query_key
+
+log = logging.getLogger(__name__)
 
 INCREMENTAL_HEAP = 128_000_000
 REBUILD_HEAP = 1_000_000_000
@@ -178,9 +181,13 @@ class TantivyBackend:
         return self._writer
 
     def _drop_writer(self) -> None:
-        if self._writer is not None:
-            self._writer.rollback()
-            self._writer = None
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        try:
+            writer.rollback()
+        except (ValueError, OSError) as exc:  # at exit the index folder may be gone already
+            log.debug("search index writer not rolled back: %s", exc)
 
     def index_documents(self, docs: Iterable[ClusterDoc]) -> int:
         """Add or replace documents; visible after commit()."""

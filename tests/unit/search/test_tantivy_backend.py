@@ -81,3 +81,13 @@ def test_a_document_a_worker_cannot_index_fails_the_rebuild_and_keeps_the_index(
         assert backend.count() == 48
     finally:
         backend.close()
+
+
+def test_closing_after_the_index_folder_is_gone_is_quiet(tmp_path):
+    """At exit (atexit) the instance folder may already be gone: close() must not raise."""
+    import shutil
+
+    backend = TantivyBackend(tmp_path / "index")
+    backend.index_documents([{"cluster_id": "c1", "title": "x"}])  # a writer is open
+    shutil.rmtree(tmp_path / "index")
+    backend.close()
