@@ -88,10 +88,12 @@ def allowed_next(actor: Actor, request: IllRequest) -> dict[str, list[str]]:
         system or allowed(actor, Permission.ILL_ACT, request.lender_code)
     )
     as_borrower = system or allowed(actor, Permission.ILL_ACT, request.borrower_code)
-    actions = S.allowed_actions(request.status, request.requester_state) if as_borrower else []
-    if actor.role is Role.READER:  # their own request (only its reader sees it): withdraw it
-        actions = [a for a in S.allowed_actions(request.status, request.requester_state)
-                   if a == S.CANCEL]  # fmt: skip
+    reader = actor.role is Role.READER  # their own request (only its reader sees it)
+    actions = S.allowed_actions(request.status, request.requester_state)
+    if reader:  # may only withdraw it
+        actions = [a for a in actions if a == S.CANCEL]
+    elif not as_borrower:
+        actions = []
     return {
         "supplier_statuses": (
             S.allowed_supplier_statuses(request.status, request.service_type) if as_lender else []

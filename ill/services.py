@@ -297,10 +297,7 @@ def apply_supplier_status(
     ``commit``: the call is the whole transaction (see :func:`_write`)."""
     ctx = current(ctx)
     request = _load_for_change(session, actor, request_id, expected_version)
-    if not request.lender_code or not (
-        actor.role is Role.SYSTEM or allowed(actor, Permission.ILL_ACT, request.lender_code)
-    ):
-        raise Forbidden(f"only the lender holding ILL request {request.id} can answer it")
+    _check_lender(actor, request)
     S.supplier_move(request.status, status, request.service_type)
     before, request.status = request.status, status
     unit = Unit(session, request)
@@ -313,6 +310,13 @@ def apply_supplier_status(
     return _write(
         unit, ctx, "supplier_status", {"status": status, "message": message}, commit=commit
     )
+
+
+def _check_lender(actor: Actor, request: Any) -> None:
+    if not request.lender_code or not (
+        actor.role is Role.SYSTEM or allowed(actor, Permission.ILL_ACT, request.lender_code)
+    ):
+        raise Forbidden(f"only the lender holding ILL request {request.id} can answer it")
 
 
 def record_lender_due_date(
@@ -334,10 +338,7 @@ def record_lender_due_date(
     """
     ctx = current(ctx)
     request = _load_for_change(session, actor, request_id, None)
-    if not request.lender_code or not (
-        actor.role is Role.SYSTEM or allowed(actor, Permission.ILL_ACT, request.lender_code)
-    ):
-        raise Forbidden(f"only the lender holding ILL request {request.id} can answer it")
+    _check_lender(actor, request)
     if request.status not in S.ON_LOAN:
         raise IllegalTransition(
             f"a due date for ILL request {request.id} means nothing in {request.status}"

@@ -34,6 +34,11 @@ def ill_ctx() -> IllContext:
     return current_app.extensions["ill.context"]
 
 
+def form_version(value: str) -> int | None:
+    """Return the request version a form posted (None: none, or not a number)."""
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
 def http_error(exc: Exception) -> tuple[int, str]:
     """Return the HTTP status and error code of a service error."""
     for kind, answer in HTTP_ERRORS.items():

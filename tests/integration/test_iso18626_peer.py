@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,13 +53,21 @@ TUESDAY_MORNING = dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)
 @pytest.fixture
 def wire(settings_overrides, db, tmp_path):
     """The platform and the peer, each serving HTTP on loopback, wired to each other."""
+    peer = SimulatedIllSystem(PEER, SECRET)
+    now = {"ILL_PEER_SEND_IN_BACKGROUND": False}  # these tests read what the peer got at once
+    with _platform(settings_overrides, db, tmp_path, peer, **now) as (servers, app):
+        peer.platform = Peer("alliance", servers.start(app) + "iso18626", SECRET)
+        yield peer, app.extensions["ill.context"]
+
+
+@contextmanager
+def _platform(settings_overrides, db, tmp_path, peer_app, **settings):
+    """Serve ``peer_app`` as ldu's own ISO 18626 system; yield the servers and the platform app."""
     from web import create_app
 
     with EndpointServer() as servers:
-        peer = SimulatedIllSystem(PEER, SECRET)
-        peer_url = servers.start(peer) + "iso18626"
         alliance_file = tmp_path / "alliance.yaml"
-        alliance_file.write_text(_with_endpoint(peer_url), encoding="utf-8")
+        alliance_file.write_text(_with_endpoint(servers.start(peer_app) + "iso18626"), "utf-8")
         with db.session() as session:
             import_alliance(session, load_alliance(alliance_file))
         app = create_app(
@@ -67,14 +76,11 @@ def wire(settings_overrides, db, tmp_path):
                 "ALLIANCE_FILE": str(alliance_file),
                 "ILL_PEER_SECRETS": f"{PEER}={SECRET}",
                 "ILL_PEER_MAX_RETRIES": 1,
-                # these tests read what the peer got right after each change
-                "ILL_PEER_SEND_IN_BACKGROUND": False,
+                **settings,
             }
         )
-        ctx = app.extensions["ill.context"]
-        ctx.clock = Clock(TUESDAY_MORNING)
-        peer.platform = Peer("alliance", servers.start(app) + "iso18626", SECRET)
-        yield peer, ctx
+        app.extensions["ill.context"].clock = Clock(TUESDAY_MORNING)
+        yield servers, app
         app.extensions["federation.db"].dispose()
 
 
@@ -482,23 +488,10 @@ def test_a_clerks_click_does_not_wait_for_a_slow_peer(settings_overrides, db, tm
     """The web application sends a peer its messages after the page is answered: the clerk's
     request is placed and the page returned while the peer still holds the message."""
     from tests.support.accounts import csrf, sign_in_as
-    from web import create_app
 
-    with EndpointServer() as servers:
-        peer = SimulatedIllSystem(PEER, SECRET)
-        gate = GatedPeer(peer)
-        alliance_file = tmp_path / "alliance.yaml"
-        alliance_file.write_text(_with_endpoint(servers.start(gate) + "iso18626"), "utf-8")
-        with db.session() as session:
-            import_alliance(session, load_alliance(alliance_file))
-        app = create_app(
-            {
-                **settings_overrides,
-                "ALLIANCE_FILE": str(alliance_file),
-                "ILL_PEER_SECRETS": f"{PEER}={SECRET}",
-            }
-        )
-        app.extensions["ill.context"].clock = Clock(TUESDAY_MORNING)
+    peer = SimulatedIllSystem(PEER, SECRET)
+    gate = GatedPeer(peer)
+    with _platform(settings_overrides, db, tmp_path, gate) as (_servers, app):
         add_cluster(db, "c-gated", "软件工程", {PEER: ["在架"]})
         clerk = app.test_client()
         sign_in_as(clerk, app, Role.ILL_STAFF, "zhifu-pl")
@@ -514,7 +507,6 @@ def test_a_clerks_click_does_not_wait_for_a_slow_peer(settings_overrides, db, tm
         assert sent.bibliographic.record_ids[0].value == "c-gated"
         rid = int(placed.headers["Location"].rstrip("/").split("/")[-1])
         assert "PeerMessageFailed" not in events(db, rid)
-        app.extensions["federation.db"].dispose()
 
 
 def _renew_answer(rid: int, answer: str, due: dt.datetime) -> SupplyingAgencyMessage:
@@ -530,11 +522,7 @@ def _renew_answer(rid: int, answer: str, due: dt.datetime) -> SupplyingAgencyMes
 
 def test_the_peer_lenders_due_date_and_its_answers_to_renew_are_kept(wire, db):
     peer, ctx = wire
-    add_cluster(db, "c-wire-renew", "软件工程", {PEER: ["在架"]})
-    with db.session() as session:
-        rid = services.create_request(
-            session, staff("zhifu-pl"), ctx=ctx, cluster_id="c-wire-renew", service_type="Loan"
-        ).id
+    rid = _borrow_from_peer(db, ctx, "c-wire-renew", {PEER: ["在架"]})
     assert peer.send(peer_status(rid, "WillSupply")).ok
     due = dt.datetime(2026, 4, 2, 16, 0, tzinfo=dt.UTC)  # the peer's own loan rules
     loaned = dataclasses.replace(peer_status(rid, "Loaned"), due_date=due)

@@ -19,7 +19,7 @@ from ill.models import IllNotification
 from ill.states import SERVICE_LEVELS, SERVICE_TYPES, STATUSES
 from web import get_db
 from web.identity import current_actor, requires
-from web.ill import http_error, ill_ctx
+from web.ill import form_version, http_error, ill_ctx
 from web.ill_labels import labels
 
 bp = Blueprint("ill", __name__)
@@ -167,8 +167,7 @@ def detail(request_id: int):
 
 
 def _version() -> int | None:
-    value = request.form.get("version", "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return form_version(request.form.get("version", ""))
 
 
 def _act(request_id: int, change) -> object:

@@ -15,7 +15,7 @@ from ill.states import SERVICE_TYPES
 from search.interfaces import SearchBackendError
 from web import get_db
 from web.identity import current_actor, requires
-from web.ill import http_error, ill_ctx
+from web.ill import form_version, http_error, ill_ctx
 from web.ill_labels import STATUS_LABELS, labels
 from web.views.search import get_backend
 
@@ -69,7 +69,7 @@ def cancel(request_id: int):
                 request_id,
                 S.CANCEL,
                 "cancelled by the reader",
-                _version(form.get("version", "")),
+                form_version(form.get("version", "")),
                 ctx=ill_ctx(),
                 commit=True,
             )
@@ -108,10 +108,6 @@ def export():
             "Cache-Control": "no-store",
         },
     )
-
-
-def _version(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 def _safe(value) -> str:
