@@ -1,19 +1,22 @@
-"""Normalise some pages of a long list in a worker process, so both cores parse metadata.
+"""Normalise the pages of a long list in worker processes, one per core.
 
 The metadata parsers are Python and hold the GIL, so threads alone leave the second core half
-idle. For a long list (at least MIN_RECORDS records), pages are shared with one worker process:
-it is sent a page's body exactly as the server sent it (one bytes object, cheap to pass), runs
-the same ``parse_page`` and ``to_records`` on it, and sends the rows back with the normalised
-record already serialised as JSON. A page goes to the worker while it holds fewer than
-IN_FLIGHT pages and is normalised here otherwise, so the two share the work without tuning.
+idle. For a long list (at least MIN_RECORDS records), pages go to worker processes: each is
+sent a page's body exactly as the server sent it (one bytes object, cheap to pass), runs the
+same ``parse_page`` and ``to_records`` on it, and sends the rows back with the normalised
+record already serialised as JSON. A page goes to the least busy worker; when every worker
+holds IN_FLIGHT pages the fetching thread waits for an answer. This process is then left with
+fetching and storing only (no GIL contention with the parsers): on two cores, two workers
+beat one worker plus normalising here (benchmarks/README.md, session 6).
 Pages come deferred (only scanned for their token, ``scan.py``), so a page sent away is
-parsed once, by the worker; a page kept here is parsed here (``complete``). A page the worker
-finds malformed is asked for again here, like any malformed page.
+parsed once, by a worker. A page a worker finds malformed is asked for again here, like any
+malformed page.
 
 Pages come out in list order (checkpoints stay in order). A worker that dies or fails is not
-fatal: its pages are normalised here and the rest of the list does without it. The worker
-talks over two pipes and reads them in its own thread; it exits when the list is done or when
-the harvester's end of the pipe closes (the harvester was killed).
+fatal: its pages are normalised here and the rest of the list does without workers. Each
+worker talks over two pipes and reads them in its own thread; it exits when the list is done
+or when the harvester's end of the pipe closes (the harvester was killed). With no worker to
+be had (every core already has one: several long lists at once), pages are normalised here.
 """
 
 from __future__ import annotations
@@ -43,10 +46,10 @@ Parsed = tuple[list[StoredRecord], list[str]]
 Row = tuple[str, str, str, str, bytes | None, bytes | None, str | None]
 Job = tuple[bytes, str | None, str, str, str, tuple | None]
 Answer = tuple[list[Row], list[str], int, int]  # rows, errors, records on the page, illegal chars
-_SENT = object()  # marks a page in the worker's hands
 _GONE = object()  # the worker stopped answering
-# One worker per spare core, whatever number of members are harvested at once.
-_workers = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
+# One worker per core, whatever number of members are harvested at once.
+WORKERS = max(1, os.cpu_count() or 2)
+_workers = threading.BoundedSemaphore(WORKERS)
 
 
 def normalise_page(
@@ -90,24 +93,26 @@ class Offload:
         self.enabled = enabled
         self.seen = 0  # records of this list so far
         self.pages = self.sent = 0  # pages of this list, and how many went to the worker
-        self._worker: _Worker | None = None
-        self._slots = threading.BoundedSemaphore(IN_FLIGHT)
+        self._workers: list[_Worker] = []
+        self._room = threading.Condition()
+        self._no_more = False  # no further worker can be started for this list
 
-    def route(self, pages: Iterator[Page]) -> Iterator[tuple[Page, bool]]:
-        """Send pages to the worker as they arrive, parse the others (in the fetching thread)."""
+    def route(self, pages: Iterator[Page]) -> Iterator[tuple[Page, _Worker | None]]:
+        """Send pages to the workers as they arrive, parse the others (in the fetching thread)."""
         for page in pages:
-            if self._wanted(page) and self._send(page):
-                yield page, True
+            worker = self._send(page) if self._wanted(page) else None
+            if worker is not None:
+                yield page, worker
             else:
-                yield self.complete(page), False
+                yield self.complete(page), None
 
     def ordered(self, routed: Iterator[tuple[Page, bool]]) -> Iterator[tuple[Page, Parsed]]:
         """Normalise local pages now, collect the worker's, and yield all in list order."""
         pending: deque[tuple[Page, object]] = deque()
         try:
             try:
-                for page, sent in routed:
-                    pending.append((page, _SENT if sent else self.local(page)))
+                for page, worker in routed:
+                    pending.append((page, worker if worker is not None else self.local(page)))
                     while pending and (self._ready(pending[0]) or len(pending) > IN_FLIGHT + 1):
                         yield self._resolve(*pending.popleft())
             except Exception:
@@ -120,10 +125,11 @@ class Offload:
             self._stop()
         if self.sent:
             log.info(
-                "%s: %d of %d pages normalised by the worker process",
+                "%s: %d of %d pages normalised by the worker process(es) (%d)",
                 self.state.member_code,
                 self.sent,
                 self.pages,
+                len(self._workers),
             )
 
     def _wanted(self, page: Page) -> bool:
@@ -134,32 +140,56 @@ class Offload:
         expected = page.token.complete_list_size if page.token is not None else None
         return max(self.seen, expected or 0) >= MIN_RECORDS
 
-    def _send(self, page: Page) -> bool:
-        if not self._slots.acquire(blocking=False):
-            return False  # the worker has enough: this page is normalised here
+    def _send(self, page: Page) -> _Worker | None:
+        worker = self._place()
+        if worker is None:
+            return None  # no worker here: this page is normalised here
         state = self.state
         job = (page.content, page.verb, state.record_format, state.prefix, state.member_code,
                state.holdings)  # fmt: skip
         try:
-            if self._worker is None:
-                self._worker = _Worker.start()
-            self._worker.send(job)
-        except Exception as exc:  # no worker here, or it died: carry on without one
-            self._slots.release()
+            worker.send(job)
+        except Exception as exc:  # it died: carry on without workers
+            worker.answered()
             self._give_up(exc)
-            return False
+            return None
         self.sent += 1
         _drop_tree(page)
-        return True
+        return worker
+
+    def _place(self) -> _Worker | None:
+        """Take a place in the least busy worker, starting one if all are busy; wait if full."""
+        with self._room:
+            while self.enabled:
+                live = [w for w in self._workers if w.alive]
+                free = [w for w in live if w.outstanding < IN_FLIGHT]
+                if free:
+                    worker = min(free, key=lambda w: w.outstanding)
+                    worker.outstanding += 1
+                    return worker
+                if not self._no_more and len(self._workers) < WORKERS:
+                    try:
+                        self._workers.append(_Worker.start(self._room))
+                    except NoSpareCore as exc:
+                        self._no_more = True
+                        if not self._workers:
+                            self._give_up(exc)
+                    except Exception as exc:  # no worker here: carry on without one
+                        self._give_up(exc)
+                    continue
+                if not live:
+                    break  # the workers died: the main thread says so when it meets their pages
+                self._room.wait(1.0)  # every worker holds IN_FLIGHT pages: wait for an answer
+        return None
 
     def _ready(self, entry: tuple[Page, object]) -> bool:
-        return entry[1] is not _SENT or self._worker is None or self._worker.ready()
+        outcome = entry[1]
+        return not isinstance(outcome, _Worker) or outcome.ready()
 
     def _resolve(self, page: Page, outcome) -> tuple[Page, Parsed]:
-        if outcome is not _SENT:
+        if not isinstance(outcome, _Worker):
             return page, outcome
-        self._slots.release()
-        answer = self._worker.receive() if self.enabled and self._worker else _GONE
+        answer = outcome.receive() if self.enabled else _GONE
         if isinstance(answer, tuple):
             rows, errors, count, illegal = answer
             records = [StoredRecord(i, d, s, p, raw, norm, why)
@@ -189,12 +219,16 @@ class Offload:
                 self.state.member_code,
                 reason,
             )
-        self.enabled = False
+        with self._room:
+            self.enabled = False
+            self._room.notify_all()
 
     def _stop(self) -> None:
-        self.enabled = False  # the fetching thread may still be routing: no new worker
-        if self._worker is not None:
-            self._worker.stop()
+        with self._room:
+            self.enabled = False  # the fetching thread may still be routing: no new worker
+            self._room.notify_all()
+        for worker in self._workers:
+            worker.stop()
 
 
 def _parse_here(page: Page, fresh: bool = False) -> Page:
@@ -220,17 +254,28 @@ def _drop_tree(page: Page) -> None:
 class _Worker:
     """One worker process: jobs go down one pipe, answers come back up another, in order."""
 
-    def __init__(self, process, jobs: Connection, answers: Connection) -> None:
+    def __init__(
+        self, process, jobs: Connection, answers: Connection, room: threading.Condition
+    ) -> None:
         self.process = process
         self.jobs = jobs
         self.answers: queue.Queue = queue.Queue()
+        self.outstanding = 0  # pages sent and not answered yet
+        self.alive = True
+        self._room = room
         self._reader = threading.Thread(
-            target=_read_answers, args=(answers, self.answers), name="offload-answers", daemon=True
+            target=_read_answers, args=(answers, self), name="offload-answers", daemon=True
         )
         self._reader.start()
 
+    def answered(self) -> None:
+        """Free the place of a page the worker answered (or never will)."""
+        with self._room:
+            self.outstanding = max(0, self.outstanding - 1)
+            self._room.notify_all()
+
     @classmethod
-    def start(cls) -> _Worker:
+    def start(cls, room: threading.Condition) -> _Worker:
         """Start a worker process, or raise NoSpareCore when every spare core has one."""
         if not _workers.acquire(blocking=False):
             raise NoSpareCore("every spare core already has a worker")
@@ -247,7 +292,7 @@ class _Worker:
             raise
         job_out.close()  # the worker's ends: holding them here would hide its death
         answer_in.close()
-        return cls(process, job_in, answer_out)
+        return cls(process, job_in, answer_out, room)
 
     def send(self, job: Job) -> None:
         """Hand the worker a page (its reading thread takes it at once)."""
@@ -278,14 +323,18 @@ class _Worker:
         _workers.release()
 
 
-def _read_answers(answers: Connection, into: queue.Queue) -> None:
+def _read_answers(answers: Connection, worker: _Worker) -> None:
     while True:
         try:
             answer = answers.recv()
         except (EOFError, OSError):
-            into.put(_GONE)
+            worker.answers.put(_GONE)
+            with worker._room:
+                worker.alive = False  # nothing more goes to it
+                worker._room.notify_all()
             return
-        into.put(answer)
+        worker.answers.put(answer)
+        worker.answered()
 
 
 def _serve(jobs: Connection, answers: Connection) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import zlib
 from datetime import timedelta
@@ -149,3 +150,12 @@ def test_a_page_the_worker_finds_broken_is_asked_for_again_here(
     assert "normalising in this process only" not in caplog.text  # the worker carries on
     assert len(rows(store, "ytu")) == len(catalogue())
     assert get_run(store, summary.run_id).cursor == len(catalogue())
+
+
+def test_every_page_of_a_long_list_goes_to_a_worker(store, settings, endpoint, forced, caplog):  # noqa: F811
+    # A full worker makes the fetching thread wait: this process only fetches and stores.
+    with caplog.at_level(logging.INFO, logger="harvesters.offload"):
+        summary = harvest(store, settings, member(endpoint.url))
+    assert summary.ok
+    found = re.search(r"(\d+) of (\d+) pages normalised by the worker", caplog.text)
+    assert found and found.group(1) == found.group(2) and int(found.group(2)) > 10
