@@ -373,7 +373,7 @@ def to_record(
             prefix,
             reject_reason="the record carries no metadata",
         )
-    raw = item.raw if item.raw is not None else stored_payload(element)
+    raw = item.raw if item.raw is not None else stored_payload(element, item.source)
     return parsed_record(
         header.identifier,
         header.datestamp,
@@ -386,9 +386,11 @@ def to_record(
     )
 
 
-def stored_payload(element: etree._Element) -> bytes:
-    """Serialise and compress one metadata element for the record store."""
-    return compress(etree.tostring(element, encoding="utf-8", with_tail=False))
+def stored_payload(element: etree._Element, source: bytes | None = None) -> bytes:
+    """Compress one metadata element for the record store (its bytes from the page, if cut)."""
+    if source is None:
+        source = etree.tostring(element, encoding="utf-8", with_tail=False)
+    return compress(source)
 
 
 def with_payloads(pages: Iterator[Page]) -> Iterator[Page]:
@@ -405,7 +407,7 @@ def with_payloads(pages: Iterator[Page]) -> Iterator[Page]:
 def _attach_payloads(page: Page) -> None:
     for item in page.items:
         if item.metadata is not None:
-            item.raw = stored_payload(item.metadata)
+            item.raw = stored_payload(item.metadata, item.source)
 
 
 def parsed_record(

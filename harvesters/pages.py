@@ -16,6 +16,7 @@ from lxml import etree
 
 from harvesters.errors import MalformedResponse, oai_error
 from harvesters.parsers import strip_illegal_xml_chars
+from harvesters.payloads import cut_payloads
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _O = f"{{{OAI_NS}}}"
@@ -70,6 +71,7 @@ class Item:
     header: Header
     metadata: etree._Element | None = None
     raw: bytes | None = None  # the stored form of ``metadata``, when the harvest loop made it
+    source: bytes | None = None  # ``metadata`` as standalone XML cut from the page (payloads.py)
 
 
 @dataclass(slots=True)
@@ -139,6 +141,14 @@ def parse_page(content: bytes, base_url: str = "", verb: str | None = None) -> P
     return page
 
 
+def _cut_sources(page: Page, content: bytes, prefix: str | None, items: list[Item]) -> None:
+    """Give each item the bytes of its metadata as the page holds them (see payloads.py)."""
+    sources = cut_payloads(content, prefix, [item.metadata for item in items])
+    if sources is not None:
+        for item, source in zip(items, sources, strict=True):
+            item.source = source
+
+
 def parse_xml(content: bytes, base_url: str = "", verb: str | None = None):
     """Parse bytes hardened; on failure strip illegal characters and retry. Return (root, count)."""
     try:
@@ -194,30 +204,41 @@ def _verb_element(root: etree._Element) -> etree._Element | None:
 
 def _read_items(container: etree._Element, page: Page) -> None:
     items = page.items
+    carrying: list[Item] | None = []  # items with a <metadata>, if each has its element
     for child in container:
         tag = child.tag
         if tag == RECORD:
-            items.append(_record(child))
+            item, wrapped = _record(child)
+            items.append(item)
+            if wrapped and carrying is not None:
+                if item.metadata is None:
+                    carrying = None  # spans and elements would not pair up: lxml serialises
+                else:
+                    carrying.append(item)
         elif tag == HEADER:
             items.append(Item(read_header(child)))
         elif tag == TOKEN:
             page.token = _token(child)
+    if carrying and not page.illegal_chars:  # a cleaned page's offsets are not the server's
+        _cut_sources(page, page.content, container.prefix, carrying)
 
 
-def _record(record: etree._Element) -> Item:
-    header, metadata = None, None
+def _record(record: etree._Element) -> tuple[Item, bool]:
+    """Return the record's item, and whether it has a <metadata> element."""
+    header, metadata, wrapped = None, None, False
     for part in record:
         tag = part.tag
         if tag == HEADER:
             header = read_header(part)
         elif tag == METADATA:
+            wrapped = True
             for payload in part:
                 if isinstance(payload.tag, str):  # skip comments and processing instructions
                     metadata = payload
                     break
     if header is None:
         header = Header(identifier="", datestamp="")
-    return Item(header, None if header.deleted else metadata)
+    return Item(header, None if header.deleted else metadata), wrapped
 
 
 def read_header(header: etree._Element) -> Header:
