@@ -92,11 +92,29 @@ def extract_holdings(data: MarcData, specs, member: str | None) -> list[Holding]
     return []
 
 
-def _join(field: Field, codes: str) -> str | None:
+def _join(values: dict[str, list[str]], codes: str) -> str | None:
+    """Join the values of ``codes`` (in the order the codes are given) and clean them."""
     if not codes:
         return None
-    parts = [value for code in codes for c, value in field[2] if c == code and value.strip()]
+    if len(codes) == 1:
+        parts = values.get(codes)
+        if not parts:
+            return None
+        return clean(parts[0] if len(parts) == 1 else " ".join(parts))
+    parts = [value for code in codes for value in values.get(code, ())]
     return clean(" ".join(parts)) if parts else None
+
+
+def _by_code(field: Field) -> dict[str, list[str]]:
+    """Return the field's non-blank subfield values by code, in field order."""
+    values: dict[str, list[str]] = {}
+    for code, value in field[2]:
+        if value and not value.isspace():
+            if code in values:
+                values[code].append(value)
+            else:
+                values[code] = [value]
+    return values
 
 
 def _count(text: str | None) -> int | None:
@@ -109,14 +127,15 @@ def _read(found: list[Field], spec: HoldingsSpec, member: str | None) -> list[Ho
     result: list[Holding] = []
     counts: dict[tuple, int] = {}
     for field in found:
-        key = (_join(field, spec.library), _join(field, spec.location),
-               _join(field, spec.call_number), _join(field, spec.availability))  # fmt: skip
+        values = _by_code(field)
+        key = (_join(values, spec.library), _join(values, spec.location),
+               _join(values, spec.call_number), _join(values, spec.availability))  # fmt: skip
         if not any(key[:3]):
             continue
         if spec.per_item:
             counts[key] = counts.get(key, 0) + 1
             continue
-        count = _count(_join(field, spec.item_count)) if spec.item_count else None
+        count = _count(_join(values, spec.item_count)) if spec.item_count else None
         result.append(Holding(member, *key, item_count=count))
     for key, count in counts.items():
         result.append(Holding(member, *key, item_count=count))

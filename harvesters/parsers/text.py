@@ -63,7 +63,9 @@ def clean(text: str | None) -> str | None:
     text = text.rstrip(_TRAILING_PUNCT).lstrip()
     if not text:
         return None
-    return text if text.isascii() else nfc(text)
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
 
 
 def clean_title(text: str | None) -> str | None:
