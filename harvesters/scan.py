@@ -40,7 +40,7 @@ _ENTITIES = ((b"&lt;", b"<"), (b"&gt;", b">"), (b"&quot;", b'"'), (b"&apos;", b"
 
 def scan_list_page(content: bytes) -> tuple[str, Token | None, int] | None:
     """Return (responseDate, token, records on the page) of a plain page, or None."""
-    if b"<!" in content or b"\r" in content or content.find(b"<?", 1) != -1:
+    if _markup(content, b"!", 1) or b"\r" in content or _markup(content, b"?", 2):
         return None  # DTD, comment, CDATA, processing instruction, CR: parse it here
     head = _HEAD.match(content)
     if head is None:
@@ -61,6 +61,20 @@ def scan_list_page(content: bytes) -> tuple[str, Token | None, int] | None:
     except UnicodeDecodeError:
         return None
     return response_date, token, content.count(b"<header")
+
+
+def _markup(content: bytes, char: bytes, start: int) -> bool:
+    """Tell whether ``<`` + ``char`` occurs from ``start`` on (``<!``, ``<?`` after the head).
+
+    Looks for the rare second byte (memchr speed) and then at the byte before it: searching
+    for the pair itself stops at every ``<`` of the page, ~4 times slower on 1 MB pages.
+    """
+    at = content.find(char, start)
+    while at != -1:
+        if content[at - 1] == 60:  # "<"
+            return True
+        at = content.find(char, at + 1)
+    return False
 
 
 def _token(attributes: bytes, value: bytes | None) -> Token | None | bool:
