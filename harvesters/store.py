@@ -10,6 +10,7 @@ whose datestamp, status and payload did not change are counted as unchanged and 
 from __future__ import annotations
 
 import dataclasses
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,9 +18,9 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+import zstandard
 from sqlalchemy import JSON, bindparam, func, null, select, update
 from sqlalchemy.engine import Connection
-from zlib_ng import zlib_ng
 
 from federation.db import Database
 from federation.models import HarvestRun, Record, utcnow
@@ -47,17 +48,35 @@ MAX_REASON, MAX_ERROR, MAX_TOKEN, MAX_IDENTIFIER = 1000, 2000, 2000, 500
 
 
 def compress(payload: bytes) -> bytes:
-    """Compress a raw payload for storage in the zlib format, level 1 (about 3x smaller).
+    """Compress a raw payload for storage: one zstd frame at level -1 (about 3x smaller).
 
-    zlib-ng writes the same format as zlib about four times faster; anything that reads the
-    column (``zlib.decompress``) is unchanged.
+    The compressor is made once per thread: a zlib stream (zlib-ng, until session 6) set up
+    and zeroed ~300 KB of tables for every record, ~9 µs of a ~2.4 KB record; zstd reuses its
+    context and takes ~4-5 µs for the same ratio, and decompresses twice as fast.
     """
-    return zlib_ng.compress(payload, 1)
+    try:
+        compressor = _codecs.compressor
+    except AttributeError:
+        compressor = _codecs.compressor = zstandard.ZstdCompressor(level=-1)
+    return compressor.compress(payload)
 
 
 def decompress(stored: bytes) -> bytes:
-    """Return the raw payload kept by :func:`compress`."""
-    return zlib.decompress(stored)
+    """Return the raw payload kept by :func:`compress` (or by zlib, in stores made before)."""
+    if stored[:4] != _ZSTD_MAGIC:
+        return zlib.decompress(stored)
+    try:
+        decompressor = _codecs.decompressor
+    except AttributeError:
+        decompressor = _codecs.decompressor = zstandard.ZstdDecompressor()
+    return decompressor.decompress(stored)
+
+
+# A zstd frame's magic number; no zlib stream starts so (its first two bytes would fail the
+# zlib header's check: 0x28B5 is not a multiple of 31).
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_codecs = threading.local()  # zstd contexts must not be shared between threads
+CorruptPayload = (zlib.error, zstandard.ZstdError)
 
 
 _BIB_FIELDS = tuple(f.name for f in dataclasses.fields(BibRecord) if f.name not in ("raw",))

@@ -3,7 +3,6 @@ were merged, citations (RIS, BibTeX), schema.org JSON-LD and, for staff, the sou
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 from flask import Response, abort, make_response, render_template, url_for
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from federation import usage
 from federation.models import Record
 from federation.policy import Permission, allowed
+from harvesters.store import CorruptPayload, decompress
 from search.dedup import storage as dedup_storage
 from search.dedup.evidence import RULES, WORK_RULES
 from search.dedup.services import explain_cluster
@@ -198,8 +198,8 @@ def source_records(record_ids: list[int]) -> list[SourceRecord]:
         out = []
         for r in rows:
             try:
-                raw = zlib.decompress(r.raw) if r.raw else b""
-            except zlib.error:
+                raw = decompress(r.raw) if r.raw else b""
+            except CorruptPayload:
                 raw = b""
             text = raw[:MAX_SOURCE_BYTES].decode("utf-8", errors="replace")
             out.append(

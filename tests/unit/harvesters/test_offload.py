@@ -7,7 +7,6 @@ import multiprocessing
 import os
 import re
 import signal
-import zlib
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from federation.demo import MemberProfile, build_corpus
 from federation.models import Record
 from harvesters import offload
 from harvesters.runs import get_run
+from harvesters.store import decompress
 from tests.unit.harvesters.test_services import (
     MARC21,
     T0,
@@ -59,7 +59,7 @@ def rows(db, code: str) -> dict:
             ).where(Record.member_code == code)
         )
         return {
-            i: (d, s, reason, without_member(norm), zlib.decompress(raw) if raw else None)
+            i: (d, s, reason, without_member(norm), decompress(raw) if raw else None)
             for i, d, s, reason, norm, raw in found
         }
 

@@ -224,3 +224,14 @@ def test_runs_are_recorded_in_harvest_runs(store):
             "2026-01-01",
             0,
         )
+
+
+def test_payloads_stored_before_as_zlib_still_read_and_new_ones_are_zstd():
+    import zlib
+
+    payload = '<record xmlns="http://www.loc.gov/MARC21/slim"><leader>红楼梦</leader></record>'
+    payload = payload.encode() * 20
+    assert decompress(zlib.compress(payload, 1)) == payload  # a store made before session 6
+    stored = compress(payload)
+    assert stored[:4] == b"\x28\xb5\x2f\xfd" and len(stored) < len(payload) / 3
+    assert decompress(stored) == payload
