@@ -290,10 +290,12 @@ class ChildMemory:
         self._thread.start()
 
     def _run(self) -> None:
-        me = os.getpid()
+        tasks = Path(f"/proc/{os.getpid()}/task")
         while not self._stop.wait(0.2):
-            try:  # children of the main thread (multiprocessing starts them from it)
-                children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+            try:  # children of every thread (a harvest starts its workers from another one)
+                children = [
+                    c for t in tasks.iterdir() for c in (t / "children").read_text().split()
+                ]
                 for child in children:
                     for line in Path(f"/proc/{child}/status").read_text().splitlines():
                         if line.startswith("VmHWM:"):
