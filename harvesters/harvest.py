@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -280,12 +279,12 @@ def _page_records(state: ListState, page: Page) -> tuple[list[StoredRecord], lis
     )
 
 
-def _local_payloads(routed: Iterator[tuple[Page, Future | None]]):
+def _local_payloads(routed: Iterator[tuple[Page, object]]):
     """Attach payloads to the pages normalised in this process (run in the fetching thread)."""
-    for page, future in routed:
-        if future is None:
+    for page, worker in routed:
+        if worker is None:  # not sent to a worker process
             _attach_payloads(page)
-        yield page, future
+        yield page, worker
 
 
 def _restart_from(state: ListState) -> str | None:

@@ -107,8 +107,10 @@ class Offload:
             else:
                 yield self.complete(page), None
 
-    def ordered(self, routed: Iterator[tuple[Page, bool]]) -> Iterator[tuple[Page, Parsed]]:
-        """Normalise local pages now, collect the worker's, and yield all in list order."""
+    def ordered(
+        self, routed: Iterator[tuple[Page, _Worker | None]]
+    ) -> Iterator[tuple[Page, Parsed]]:
+        """Normalise local pages now, collect the workers' answers, yield all in list order."""
         pending: deque[tuple[Page, object]] = deque()
         try:
             try:
